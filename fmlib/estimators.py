@@ -1,0 +1,623 @@
+"""scikit-learn estimators for factorization machines trained by SGD."""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from tqdm import tqdm
+
+from . import _kernels
+
+__all__ = ["FMClassifier", "FMRegressor", "DivergenceError"]
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a non-finite loss or parameter.
+
+    Raised by ``fit`` and ``partial_fit``; the estimator keeps the parameters
+    it had before the call, so no NaN ever reaches a prediction.
+    """
+
+
+_COMMON_PARAMS_DOC = """
+    n_factors : int, default=10
+        Dimension ``k`` of the latent factor vectors.
+    n_epochs : int, default=30
+        Number of passes over the training data (the maximum, with early
+        stopping).
+    learning_rate : float, default=0.1
+        Constant SGD step size.
+    reg_linear : float, default=0.01
+        L2 penalty on the linear weights ``coef_``: each step shrinks the
+        weights of the features present in the sample by
+        ``learning_rate * reg_linear * w``. Zero disables it.
+    reg_factors : float, default=0.01
+        L2 penalty on ``factors_``, applied the same way.
+    init_std : float, default=0.1
+        Standard deviation of the normal distribution the factors are drawn
+        from (the intercept and weights start at zero).
+    fit_intercept : bool, default=True
+        Whether to learn the intercept ``w0``; if False it stays 0.
+    shuffle : bool, default=True
+        Whether to visit the samples in a new random order in each epoch.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data and
+        stop when its loss has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs. The parameters of the best
+        epoch are kept.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping (stratified
+        by class for the classifier).
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest decrease of the validation loss that counts as improvement.
+    warm_start : bool, default=False
+        Whether ``fit`` starts from the parameters of the previous fit (when
+        the number of features and factors match) instead of a fresh start.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the factor initialisation, the per-epoch shuffles and the
+        validation split. An int gives bit-identical models on every fit. The
+        global NumPy random state is never used.
+    verbose : bool, default=False
+        Whether to show a progress bar over the epochs with the current loss.
+"""
+
+_COMMON_ATTRIBUTES_DOC = """
+    intercept_ : float
+        The intercept ``w0``.
+    coef_ : ndarray of shape (n_features_in_,)
+        The linear weights ``w``.
+    factors_ : ndarray of shape (n_features_in_, n_factors)
+        The latent factors ``V``; row ``i`` is the embedding of feature ``i``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    loss_curve_ : list of float
+        The training loss of each epoch: the (sample-weighted) mean loss
+        over the epoch's training samples, each evaluated just before that
+        sample's update, without the L2 penalty. {loss_name}
+    validation_loss_curve_ : list of float
+        With ``early_stopping``, the mean loss on the held-out data after each
+        epoch (same loss, no penalty). Empty otherwise.
+    n_iter_ : int
+        Number of epochs run (all ``fit`` and ``partial_fit`` calls since the
+        last fresh start).
+"""
+
+
+class _BaseFM(BaseEstimator):
+    """Shared training and prediction code; see FMClassifier and FMRegressor."""
+
+    _loss_kind = None
+
+    def __init__(
+        self,
+        n_factors=10,
+        n_epochs=30,
+        learning_rate=0.1,
+        reg_linear=0.01,
+        reg_factors=0.01,
+        init_std=0.1,
+        fit_intercept=True,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        self.n_factors = n_factors
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.reg_linear = reg_linear
+        self.reg_factors = reg_factors
+        self.init_std = init_std
+        self.fit_intercept = fit_intercept
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ------------------------------------------------------------ validation
+    def _check_params(self):
+        check_scalar(self.n_factors, "n_factors", numbers.Integral, min_val=1)
+        check_scalar(self.n_epochs, "n_epochs", numbers.Integral, min_val=1)
+        check_scalar(self.learning_rate, "learning_rate", numbers.Real, min_val=0,
+                     include_boundaries="neither")
+        check_scalar(self.reg_linear, "reg_linear", numbers.Real, min_val=0)
+        check_scalar(self.reg_factors, "reg_factors", numbers.Real, min_val=0)
+        check_scalar(self.init_std, "init_std", numbers.Real, min_val=0,
+                     include_boundaries="neither")
+        check_scalar(self.validation_fraction, "validation_fraction", numbers.Real,
+                     min_val=0, max_val=1, include_boundaries="neither")
+        check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
+        check_scalar(self.tol, "tol", numbers.Real, min_val=0)
+        for name in ("fit_intercept", "shuffle", "early_stopping", "warm_start", "verbose"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
+        for name in ("learning_rate", "reg_linear", "reg_factors", "init_std", "tol"):
+            if not np.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}.")
+
+    def _validate_X(self, X, reset):
+        X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
+                          dtype=np.float64)
+        return _as_canonical_csr(X)
+
+    def _validate_X_y(self, X, y, reset):
+        X, y = validate_data(self, X, y, reset=reset, accept_sparse=["csr", "csc", "coo"],
+                             dtype=np.float64, y_numeric=self._loss_kind == _kernels.SQUARED)
+        return _as_canonical_csr(X), y
+
+    # ------------------------------------------------------------ parameters
+    def _fresh_params(self, n_features, rng):
+        factors = rng.normal(0.0, self.init_std, size=(n_features, self.n_factors))
+        return [0.0, np.zeros(n_features), np.ascontiguousarray(factors)]
+
+    def _current_params(self):
+        return [float(self.intercept_), self.coef_.copy(), self.factors_.copy()]
+
+    def _store(self, params):
+        self.intercept_ = float(params[0])
+        self.coef_ = params[1]
+        self.factors_ = params[2]
+
+    def _can_warm_start(self, n_features):
+        return (
+            hasattr(self, "factors_")
+            and self.factors_.shape == (n_features, self.n_factors)
+        )
+
+    # ------------------------------------------------------------ training
+    def _epoch(self, X, y, sample_weight, rows, params, rng):
+        """Run one epoch over ``rows`` on ``params`` in place; return the mean loss."""
+        order = rng.permutation(rows) if self.shuffle else rows
+        w0, total, n_done = _kernels.sgd_epoch(
+            X.data, X.indptr, X.indices, y, sample_weight, order,
+            params[0], params[1], params[2],
+            float(self.learning_rate), float(self.reg_linear), float(self.reg_factors),
+            bool(self.fit_intercept), self._loss_kind,
+        )
+        params[0] = w0
+        mean_loss = total / sample_weight[rows].sum()
+        if (
+            n_done < len(order)
+            or not np.isfinite(mean_loss)
+            or not np.isfinite(w0)
+            or not np.isfinite(params[1]).all()
+            or not np.isfinite(params[2]).all()
+        ):
+            raise DivergenceError(
+                f"{type(self).__name__} diverged: the loss or a parameter became "
+                f"non-finite (inf or NaN) with learning_rate={self.learning_rate}. "
+                f"Lower the learning rate (try {self.learning_rate / 10:g}), or scale "
+                "the features to a smaller range. The estimator keeps the parameters "
+                "it had before this call."
+            )
+        return mean_loss
+
+    def _mean_loss(self, X, y, sample_weight, rows, params):
+        Xr = X[rows]
+        margin = np.empty(Xr.shape[0])
+        _kernels.predict(Xr.data, Xr.indptr, Xr.indices, params[0], params[1], params[2], margin)
+        losses = self._pointwise_loss(margin, y[rows])
+        return float(np.average(losses, weights=sample_weight[rows]))
+
+    def _fit(self, X, y, sample_weight):
+        """Train on validated inputs; set the fitted attributes only on success."""
+        rng = check_random_state(self.random_state)
+        n_samples, n_features = X.shape
+        if self.warm_start and self._can_warm_start(n_features):
+            params = self._current_params()
+            loss_curve = list(self.loss_curve_)
+            n_iter = self.n_iter_
+        else:
+            params = self._fresh_params(n_features, rng)
+            loss_curve, n_iter = [], 0
+
+        rows = np.arange(n_samples)
+        val_rows = None
+        if self.early_stopping:
+            stratify = y if self._loss_kind == _kernels.LOGISTIC else None
+            rows, val_rows = train_test_split(
+                rows, test_size=self.validation_fraction, stratify=stratify,
+                random_state=rng,
+            )
+            rows.sort()
+            val_rows.sort()
+        val_curve = []
+        best = (np.inf, None, 0)  # validation loss, parameters, epoch count
+        stall = 0
+
+        epochs = tqdm(range(self.n_epochs), disable=not self.verbose,
+                      desc=type(self).__name__, unit="epoch")
+        for _ in epochs:
+            loss = self._epoch(X, y, sample_weight, rows, params, rng)
+            loss_curve.append(loss)
+            n_iter += 1
+            if val_rows is None:
+                epochs.set_postfix(loss=f"{loss:.4g}", refresh=False)
+                continue
+            val_loss = self._mean_loss(X, y, sample_weight, val_rows, params)
+            val_curve.append(val_loss)
+            epochs.set_postfix(loss=f"{loss:.4g}", val_loss=f"{val_loss:.4g}", refresh=False)
+            if val_loss < best[0] - self.tol:
+                stall = 0
+            else:
+                stall += 1
+            if val_loss < best[0]:
+                best = (val_loss, [params[0], params[1].copy(), params[2].copy()], n_iter)
+            if stall >= self.n_iter_no_change:
+                break
+        epochs.close()
+
+        if best[1] is not None:
+            params = best[1]
+        self._store(params)
+        self.loss_curve_ = loss_curve
+        self.validation_loss_curve_ = val_curve
+        self.n_iter_ = n_iter
+        return self
+
+    def _partial_fit(self, X, y, sample_weight):
+        if hasattr(self, "factors_") and self.factors_.shape[1] != self.n_factors:
+            raise ValueError(
+                f"n_factors was changed to {self.n_factors} after the model was fitted "
+                f"with {self.factors_.shape[1]}; call fit to start again."
+            )
+        rng = check_random_state(self.random_state)
+        if hasattr(self, "factors_"):
+            params = self._current_params()
+        else:
+            params = self._fresh_params(X.shape[1], rng)
+            self.loss_curve_, self.validation_loss_curve_, self.n_iter_ = [], [], 0
+        loss = self._epoch(X, y, sample_weight, np.arange(X.shape[0]), params, rng)
+        self._store(params)
+        self.loss_curve_.append(loss)
+        self.n_iter_ += 1
+        return self
+
+    # ------------------------------------------------------------ prediction
+    def _margin(self, X):
+        check_is_fitted(self, "factors_")
+        X = self._validate_X(X, reset=False)
+        out = np.empty(X.shape[0])
+        _kernels.predict(X.data, X.indptr, X.indices, self.intercept_, self.coef_,
+                         self.factors_, out)
+        return out
+
+
+class FMClassifier(ClassifierMixin, _BaseFM):
+    __doc__ = (
+        """Factorization machine for binary classification, trained by SGD on the log loss.
+
+    The model outputs a margin
+
+    .. math:: \\hat y(x) = w_0 + \\sum_i w_i x_i + \\sum_{i<j} \\langle v_i, v_j \\rangle x_i x_j
+
+    and the probability of the positive class (``classes_[1]``) is
+    ``sigmoid(y_hat)``.
+
+    Parameters
+    ----------"""
+        + _COMMON_PARAMS_DOC
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two class labels, sorted; ``classes_[1]`` is the positive class."""
+        + _COMMON_ATTRIBUTES_DOC.format(
+            loss_name="The loss is the log loss ``log(1 + exp(-y_hat))`` for the "
+            "positive class and ``log(1 + exp(y_hat))`` for the negative one."
+        )
+        + """
+    See Also
+    --------
+    FMRegressor : The same model with the squared loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fmlib import FMClassifier
+    >>> X = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0], [0, 0, 1]])
+    >>> y = np.array(["no", "yes", "yes", "no"])
+    >>> clf = FMClassifier(n_factors=2, n_epochs=50, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (4, 2)
+    """
+    )
+
+    _loss_kind = _kernels.LOGISTIC
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    @staticmethod
+    def _pointwise_loss(margin, y):
+        from .reference import logistic_loss
+
+        return logistic_loss(margin, y)
+
+    def _encode_classes(self, y, classes):
+        check_classification_targets(y)
+        classes = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if len(classes) == 1:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of two classes, but y contains "
+                f"only one class: {classes[0]!r}."
+            )
+        if len(classes) > 2:
+            raise ValueError(
+                f"{type(self).__name__} is a binary classifier, but y has {len(classes)} "
+                "classes. For more classes wrap it in "
+                "sklearn.multiclass.OneVsRestClassifier(FMClassifier())."
+            )
+        return classes
+
+    def _encode_y(self, y):
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels {np.unique(y[unknown])!r} that are not in "
+                f"classes_={self.classes_!r}."
+            )
+        return (y == self.classes_[1]).astype(np.float64)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; sparse input of any scipy format is converted to
+            CSR (duplicate entries summed).
+        y : array-like of shape (n_samples,)
+            Labels of exactly two classes, of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights that scale each sample's loss.
+
+        Returns
+        -------
+        self : FMClassifier
+            The fitted estimator.
+        """
+        self._check_params()
+        X, y = self._validate_X_y(X, y, reset=not (self.warm_start and hasattr(self, "factors_")))
+        classes = self._encode_classes(y, None)
+        if self.warm_start and hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True but y has classes {classes!r}, not the {self.classes_!r} "
+                "of the previous fit; set warm_start=False to start again."
+            )
+        self.classes_ = classes
+        y01 = self._encode_y(y)
+        sw = _check_sample_weight(sample_weight, X.shape[0])
+        return self._fit(X, y01, sw)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of SGD on the given data, starting from the current model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (2,), default=None
+            Both class labels. Required on the first call, when ``y`` may not
+            contain both; ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : FMClassifier
+        """
+        self._check_params()
+        first_call = not hasattr(self, "classes_")
+        if first_call and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit, e.g. "
+                "partial_fit(X, y, classes=[0, 1])."
+            )
+        X, y = self._validate_X_y(X, y, reset=first_call)
+        if first_call:
+            self.classes_ = self._encode_classes(y, classes)
+        y01 = self._encode_y(y)
+        sw = _check_sample_weight(sample_weight, X.shape[0])
+        return self._partial_fit(X, y01, sw)
+
+    def decision_function(self, X):
+        """Raw FM output (the margin); positive values favour ``classes_[1]``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._margin(X)
+
+    def predict_proba(self, X):
+        """Probabilities of both classes.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Column ``c`` is the probability of ``classes_[c]``.
+        """
+        from .reference import sigmoid
+
+        positive = sigmoid(self._margin(X))
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed without underflow.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+        """
+        margin = self._margin(X)
+        return np.column_stack([-np.logaddexp(0.0, margin), -np.logaddexp(0.0, -margin)])
+
+    def predict(self, X):
+        """Predicted class labels (those of ``y`` given to ``fit``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.classes_[(self._margin(X) > 0).astype(np.intp)]
+
+
+class FMRegressor(RegressorMixin, _BaseFM):
+    __doc__ = (
+        """Factorization machine for regression, trained by SGD on the squared loss.
+
+    .. math:: \\hat y(x) = w_0 + \\sum_i w_i x_i + \\sum_{i<j} \\langle v_i, v_j \\rangle x_i x_j
+
+    Parameters
+    ----------"""
+        + _COMMON_PARAMS_DOC
+        + """
+    Attributes
+    ----------"""
+        + _COMMON_ATTRIBUTES_DOC.format(
+            loss_name="The loss is half the squared error, ``(y_hat - y)**2 / 2``, "
+            "so twice the curve is the mean squared error."
+        )
+        + """
+    See Also
+    --------
+    FMClassifier : The same model with the log loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fmlib import FMRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = 1 + X[:, 0] * X[:, 1]
+    >>> reg = FMRegressor(n_factors=2, n_epochs=100, learning_rate=0.05, random_state=0).fit(X, y)
+    >>> bool(reg.score(X, y) > 0.95)
+    True
+    """
+    )
+
+    _loss_kind = _kernels.SQUARED
+
+    @staticmethod
+    def _pointwise_loss(y_hat, y):
+        from .reference import squared_loss
+
+        return squared_loss(y_hat, y)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; sparse input of any scipy format is converted to
+            CSR (duplicate entries summed).
+        y : array-like of shape (n_samples,)
+            Real-valued targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights that scale each sample's loss.
+
+        Returns
+        -------
+        self : FMRegressor
+            The fitted estimator.
+        """
+        self._check_params()
+        X, y = self._validate_X_y(X, y, reset=not (self.warm_start and hasattr(self, "factors_")))
+        sw = _check_sample_weight(sample_weight, X.shape[0])
+        return self._fit(X, np.asarray(y, dtype=np.float64), sw)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of SGD on the given data, starting from the current model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : FMRegressor
+        """
+        self._check_params()
+        X, y = self._validate_X_y(X, y, reset=not hasattr(self, "factors_"))
+        sw = _check_sample_weight(sample_weight, X.shape[0])
+        return self._partial_fit(X, np.asarray(y, dtype=np.float64), sw)
+
+    def predict(self, X):
+        """Predicted values.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._margin(X)
+
+
+def _as_canonical_csr(X):
+    """CSR with sorted, unique indices, without modifying the caller's matrix."""
+    X = sp.csr_matrix(X)
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.ones(n_samples)
+    sw = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
+                     input_name="sample_weight")
+    if sw.ndim != 1 or sw.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample; "
+            f"got shape {sw.shape}."
+        )
+    if (sw < 0).any():
+        raise ValueError("sample_weight must be non-negative; found negative weights.")
+    if not sw.sum() > 0:
+        raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
+    return sw
