@@ -71,9 +71,9 @@ _COMMON_PARAMS_DOC = """
 _COMMON_ATTRIBUTES_DOC = """
     intercept_ : float
         The intercept ``w0``.
-    coef_ : ndarray of shape (n_features_in_,)
+    coef_ : ndarray of shape (n_features,)
         The linear weights ``w``.
-    factors_ : ndarray of shape (n_features_in_, n_factors)
+    factors_ : ndarray of shape (n_features, n_factors)
         The latent factors ``V``; row ``i`` is the embedding of feature ``i``.
     n_features_in_ : int
         Number of features seen during ``fit``.

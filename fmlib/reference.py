@@ -1,7 +1,7 @@
 """The factorization machine in plain NumPy: the formulas the book derives.
 
 These functions are written for reading, not for speed. The compiled kernels
-in :mod:`fmlib._kernels` are tested against them.
+in ``fmlib._kernels`` are tested against them.
 
 Notation: a sample ``x`` has ``n`` features; ``w0`` is the intercept, ``w``
 the ``n`` linear weights and ``V`` the ``(n, k)`` matrix whose row ``V[i]`` is
