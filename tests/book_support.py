@@ -1,0 +1,78 @@
+"""Helpers shared by the tests of the book, the course editions, Binder and the site.
+
+Building the book is slow, so :func:`build_site` builds it once per test
+process, from cold (a fresh output folder, so a fresh execution cache), the
+way CI does.
+"""
+
+import functools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def toc_files():
+    """The pages of the book, in the order of ``_toc.yml``, as paths."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+    return [ROOT / f"{name}.md" for name in names]
+
+
+def chapter_files():
+    """The pages that are notebooks (they have a kernelspec), in order."""
+    return [path for path in toc_files()
+            if "kernelspec:" in path.read_text().split("\n---", 1)[0]]
+
+
+def build_site():
+    """Build the whole book from cold, strictly; return (html folder, seconds, log).
+
+    Raises ``AssertionError`` with the build's output if it fails (and again,
+    without building again, for every later caller).
+    """
+    html, seconds, log, returncode = _build_once()
+    assert returncode == 0, f"the strict book build failed:\n{log[-20000:]}"
+    return html, seconds, log
+
+
+@functools.lru_cache(maxsize=None)
+def _build_once():
+    out = Path(tempfile.mkdtemp(prefix="fmlib-site-"))
+    command = [str(BIN / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
+               "-W", "-n", "--keep-going"]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    return out / "_build" / "html", seconds, result.stdout + result.stderr, result.returncode
+
+
+def execute(notebook, cwd, allow_errors=False, timeout=300):
+    """Execute a notebook in a fresh kernel in ``cwd``; return it with outputs."""
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            allow_errors=allow_errors, resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    return notebook
+
+
+def errors(notebook):
+    """(cell index, cell, error output) for every cell whose execution raised."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append((index, cell, output))
+    return found
+
+
+def read_notebook(path):
+    return nbformat.read(path, as_version=4)

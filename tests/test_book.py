@@ -1,0 +1,105 @@
+"""The book builds strictly from cold, and its pages hold what the prose relies on."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from book_support import ROOT, build_site, chapter_files, toc_files
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(capsys_disabled_print):
+    html, seconds, _ = build_site()
+    capsys_disabled_print(f"\nCold strict build of the whole book: {seconds:.1f} s (target: under 180 s)")
+    return html
+
+
+@pytest.fixture(scope="module")
+def capsys_disabled_print(pytestconfig):
+    """Print to the terminal even when pytest captures output (timings for CI's log)."""
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    return lambda text: reporter.write_line(text) if reporter else print(text)
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.text = [], []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs).get("src", ""))
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+def _page(site, source):
+    relative = source.relative_to(ROOT).with_suffix(".html")
+    parser = _Page()
+    parser.feed((site / relative).read_text())
+    return site / relative, parser
+
+
+@pytest.mark.parametrize("source", toc_files(), ids=lambda p: p.stem)
+def test_every_page_is_built_with_its_images(site, source):
+    page, parsed = _page(site, source)
+    assert page.exists(), f"{page} was not built"
+    for src in parsed.images:
+        if src.startswith(("http:", "https:", "data:")):
+            continue
+        image = (page.parent / src.split("#")[0]).resolve()
+        assert image.exists() and image.stat().st_size > 0, f"{source.name}: image {src} is missing or empty"
+
+
+@pytest.mark.parametrize("source", chapter_files(), ids=lambda p: p.stem)
+def test_chapter_figures_are_rendered(site, source):
+    """Every figure a chapter labels (mystnb figure metadata) is an image in the page."""
+    labels = re.findall(r"^\s+name:\s*(fig-[\w-]+)", source.read_text(), flags=re.M)
+    page, _ = _page(site, source)
+    html = page.read_text()
+    for label in labels:
+        match = re.search(rf'<figure[^>]*id="{re.escape(label)}".*?</figure>', html, flags=re.S)
+        assert match, f"{source.name}: figure {label} is not in the page"
+        src = re.search(r'<img[^>]+src="([^"]+)"', match.group(0))
+        assert src, f"{source.name}: figure {label} has no image"
+        image = page.parent / src.group(1)
+        assert image.stat().st_size > 1000, f"{source.name}: figure {label}'s image is (nearly) empty"
+
+
+@pytest.mark.parametrize("source", chapter_files(), ids=lambda p: p.stem)
+def test_chapter_has_three_exercises(source):
+    assert source.read_text().count("{exercise}") >= 3, f"{source.name} needs at least three exercises"
+
+
+@pytest.mark.parametrize("source", chapter_files(), ids=lambda p: p.stem)
+def test_glued_numbers_appear_in_the_page(site, source):
+    """Every glue role in the prose was replaced by a computed value."""
+    roles = len(re.findall(r"\{glue(?::text)?\}`", source.read_text()))
+    page, parsed = _page(site, source)
+    pasted = page.read_text().count('class="pasted-text"')
+    assert pasted >= roles, f"{source.name}: {roles} glue roles, {pasted} pasted values"
+    assert "{glue" not in "".join(parsed.text), f"{source.name}: a glue role was not rendered"
+
+
+def test_api_reference_lists_the_estimators(site):
+    html = (site / "book" / "api.html").read_text()
+    for name in ("FMClassifier", "FMRegressor", "fm_predict_naive", "load_sms_spam", "check_function"):
+        assert name in html, f"the API page does not document {name}"
+
+
+def test_bibliography_lists_the_references(site):
+    text = (site / "book" / "bibliography.html").read_text()
+    for author in ("Rendle", "Blondel", "Almeida"):
+        assert author in text

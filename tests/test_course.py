@@ -1,0 +1,152 @@
+"""Course mode: the student and instructor editions, and every exercise's self-check."""
+
+import copy
+import importlib.util
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from book_support import ROOT, chapter_files, errors, execute
+
+sys.path.insert(0, str(ROOT / "tools"))
+import make_editions  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+CHAPTERS = chapter_files()
+COURSE_TESTS = Path(__file__).parent / "course"
+
+
+def _wrong_answers(chapter):
+    """The chapter's WRONG_ANSWERS table (tests/course/wrong_<short name>.py)."""
+    tables = {}
+    for path in sorted(COURSE_TESTS.glob("wrong_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        tables.update(module.WRONG_ANSWERS)
+    notebook = make_editions.make_edition(chapter, student=False)
+    labels = _code_exercises(notebook)
+    return {label: tables[label] for label in labels if label in tables}, labels
+
+
+def _code_exercises(notebook):
+    """Labels of the exercises that have a solution cell, in order."""
+    labels = []
+    for cell in notebook.cells:
+        if "solution" in cell.metadata.get("tags", []):
+            label = cell.metadata["fmlib"]["exercise"]
+            if label not in labels:
+                labels.append(label)
+    return labels
+
+
+def _cells(notebook, tag, label):
+    return [cell for cell in notebook.cells
+            if tag in cell.metadata.get("tags", []) and cell.metadata["fmlib"]["exercise"] == label]
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory):
+    out = tmp_path_factory.mktemp("editions")
+    return make_editions.write_editions(out)
+
+
+def test_editions_are_written_and_zipped(editions):
+    for edition in ("student", "instructor"):
+        folder, archive = editions[edition]
+        notebooks = sorted(folder.glob("*.ipynb"))
+        assert len(notebooks) == len(CHAPTERS)
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+        for notebook in notebooks:
+            assert f"fm-book-{edition}/{notebook.name}" in names
+        assert f"fm-book-{edition}/fmlib/__init__.py" in names
+        assert f"fm-book-{edition}/requirements.txt" in names
+        for notebook in notebooks:
+            nb = nbformat.read(notebook, as_version=4)
+            nbformat.validate(nb)
+            assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+            text = json.dumps(nb)
+            assert "{solution-start}" not in text and "{exercise}" not in text
+
+
+def test_student_edition_hides_every_solution(editions):
+    folder, _ = editions["student"]
+    for chapter in CHAPTERS:
+        instructor = make_editions.make_edition(chapter, student=False)
+        student = nbformat.read(next(folder.glob(f"*_{chapter.stem}.ipynb")), as_version=4)
+        for label in _code_exercises(instructor):
+            for cell in _cells(student, "solution", label):
+                assert "raise NotImplementedError" in cell.source
+                assert "# your code here" in cell.source
+            solutions = "\n".join(c.source for c in _cells(instructor, "solution", label))
+            stubs = "\n".join(c.source for c in _cells(student, "solution", label))
+            assert solutions != stubs
+
+
+def test_stub_keeps_signature_and_docstring():
+    source = 'import numpy as np\n\ndef f(x, y=2):\n    """Doc."""\n    return np.sum(x) * y\n'
+    stub = make_editions.stub_source(source, "ex-1")
+    namespace = {}
+    exec(stub, namespace)
+    assert namespace["f"].__doc__ == "Doc."
+    with pytest.raises(NotImplementedError, match="ex-1"):
+        namespace["f"]([1])
+
+
+def test_stub_refuses_code_outside_functions():
+    with pytest.raises(make_editions.EditionError, match="only hold imports and function"):
+        make_editions.stub_source("answer = 42\n", "ex-2")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_instructor_edition_runs_and_every_self_check_passes(chapter):
+    notebook = execute(make_editions.make_edition(chapter, student=False), cwd=chapter.parent)
+    checks = [cell for cell in notebook.cells if "self-check" in cell.metadata.get("tags", [])]
+    for cell in checks:
+        printed = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        assert "\N{HEAVY CHECK MARK}" in printed, f"{chapter.name}: self-check printed {printed!r}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_student_edition_fails_only_at_exercises(chapter):
+    notebook = execute(make_editions.make_edition(chapter, student=True), cwd=chapter.parent,
+                       allow_errors=True)
+    failed = errors(notebook)
+    for index, cell, output in failed:
+        assert "self-check" in cell.metadata.get("tags", []), (
+            f"{chapter.name}: cell {index}, not an exercise's self-check, raised "
+            f"{output['ename']}: {output['evalue']}"
+        )
+        assert output["ename"] == "NotImplementedError", output["evalue"]
+    failed_labels = {cell.metadata["fmlib"]["exercise"] for _, cell, _ in failed}
+    assert failed_labels == set(_code_exercises(notebook)), "every code exercise waits for the student"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_wrong_answers_fail_their_self_checks_with_the_hint(chapter):
+    wrong, labels = _wrong_answers(chapter)
+    missing = set(labels) - set(wrong)
+    assert not missing, f"tests/course has no wrong answer for {sorted(missing)}"
+    notebook = make_editions.make_edition(chapter, student=False)
+    for label, answer in wrong.items():
+        solution_cells = _cells(notebook, "solution", label)
+        solution_cells[0].source = answer["code"]
+        for extra in solution_cells[1:]:
+            extra.source = ""
+    notebook = execute(copy.deepcopy(notebook), cwd=chapter.parent, allow_errors=True)
+    failures = {cell.metadata["fmlib"]["exercise"]: output for _, cell, output in errors(notebook)
+                if "self-check" in cell.metadata.get("tags", [])}
+    others = [(i, o["ename"]) for i, cell, o in errors(notebook)
+              if "self-check" not in cell.metadata.get("tags", [])]
+    assert not others, f"{chapter.name}: cells other than self-checks failed: {others}"
+    for label, answer in wrong.items():
+        assert label in failures, f"{chapter.name}: the wrong answer to {label} passed its self-check"
+        output = failures[label]
+        assert output["ename"] == "WrongAnswer", f"{label}: {output['ename']}: {output['evalue']}"
+        assert answer["hint"] in output["evalue"], f"{label}: the hint is missing from {output['evalue']!r}"
