@@ -1,5 +1,6 @@
 """scikit-learn estimators for factorization machines trained by SGD."""
 
+import functools
 import numbers
 
 import numpy as np
@@ -22,6 +23,27 @@ class DivergenceError(FloatingPointError):
     Raised by ``fit`` and ``partial_fit``; the estimator keeps the parameters
     it had before the call, so no NaN ever reaches a prediction.
     """
+
+
+def _unchanged_on_error(method):
+    """Make a fit method leave every fitted attribute (``name_``) as it was
+    when it raises (DivergenceError, or a ValueError found after the input
+    validation has already reset ``n_features_in_`` or ``classes_``): those
+    must keep matching the parameters that are kept, or the compiled
+    prediction would read past the end of ``coef_``."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = {k: v for k, v in vars(self).items() if k.endswith("_")}
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            for k in [k for k in vars(self) if k.endswith("_") and k not in saved]:
+                delattr(self, k)
+            vars(self).update(saved)
+            raise
+
+    return wrapper
 
 
 _COMMON_PARAMS_DOC = """
@@ -221,7 +243,7 @@ class _BaseFM(BaseEstimator):
 
     def _fit(self, X, y, sample_weight):
         """Train on validated inputs; set the fitted attributes only on success."""
-        rng = check_random_state(self.random_state)
+        rng = _check_random_state(self.random_state)
         n_samples, n_features = X.shape
         if self.warm_start and self._can_warm_start(n_features):
             params = self._current_params()
@@ -270,6 +292,7 @@ class _BaseFM(BaseEstimator):
         if best[1] is not None:
             params = best[1]
         self._store(params)
+        self.__dict__.pop("_partial_fit_rng", None)
         self.loss_curve_ = loss_curve
         self.validation_loss_curve_ = val_curve
         self.n_iter_ = n_iter
@@ -281,12 +304,16 @@ class _BaseFM(BaseEstimator):
                 f"n_factors was changed to {self.n_factors} after the model was fitted "
                 f"with {self.factors_.shape[1]}; call fit to start again."
             )
-        rng = check_random_state(self.random_state)
         if hasattr(self, "factors_"):
             params = self._current_params()
+            # one generator for the whole sequence of calls, so that each epoch
+            # gets a new order even with an int random_state
+            rng = getattr(self, "_partial_fit_rng", None) or _check_random_state(self.random_state)
         else:
+            rng = _check_random_state(self.random_state)
             params = self._fresh_params(X.shape[1], rng)
             self.loss_curve_, self.validation_loss_curve_, self.n_iter_ = [], [], 0
+        self._partial_fit_rng = rng
         loss = self._epoch(X, y, sample_weight, np.arange(X.shape[0]), params, rng)
         self._store(params)
         self.loss_curve_.append(loss)
@@ -366,6 +393,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
             )
         if len(classes) > 2:
             raise ValueError(
+                "Only binary classification is supported: "
                 f"{type(self).__name__} is a binary classifier, but y has {len(classes)} "
                 "classes. For more classes wrap it in "
                 "sklearn.multiclass.OneVsRestClassifier(FMClassifier())."
@@ -381,6 +409,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
             )
         return (y == self.classes_[1]).astype(np.float64)
 
+    @_unchanged_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model to the data.
 
@@ -412,6 +441,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         sw = _check_sample_weight(sample_weight, X.shape[0])
         return self._fit(X, y01, sw)
 
+    @_unchanged_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of SGD on the given data, starting from the current model.
 
@@ -497,7 +527,8 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.classes_[(self._margin(X) > 0).astype(np.intp)]
+        margin = self._margin(X)  # raises NotFittedError before classes_ is read
+        return self.classes_[(margin > 0).astype(np.intp)]
 
 
 class FMRegressor(RegressorMixin, _BaseFM):
@@ -521,6 +552,14 @@ class FMRegressor(RegressorMixin, _BaseFM):
     --------
     FMClassifier : The same model with the log loss.
 
+    Notes
+    -----
+    The squared loss's gradient grows with the residual and with the
+    features' products, so the default ``learning_rate=0.1``, which suits
+    L2-normalised sparse rows such as TF-IDF, can diverge on dense,
+    unscaled features or large targets: scale the features, centre the
+    targets, or lower the learning rate (``DivergenceError`` says when).
+
     Examples
     --------
     >>> import numpy as np
@@ -542,6 +581,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
 
         return squared_loss(y_hat, y)
 
+    @_unchanged_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model to the data.
 
@@ -565,6 +605,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
         sw = _check_sample_weight(sample_weight, X.shape[0])
         return self._fit(X, np.asarray(y, dtype=np.float64), sw)
 
+    @_unchanged_on_error
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of SGD on the given data, starting from the current model.
 
@@ -604,6 +645,14 @@ def _as_canonical_csr(X):
         X = X.copy()
         X.sum_duplicates()
     return X
+
+
+def _check_random_state(random_state):
+    """Like sklearn's check_random_state, but None gives a fresh, OS-seeded
+    generator instead of NumPy's global one, which is never touched."""
+    if random_state is None:
+        return np.random.RandomState()
+    return check_random_state(random_state)
 
 
 def _check_sample_weight(sample_weight, n_samples):

@@ -23,8 +23,8 @@ class WrongAnswer(Exception):
 
 
 def _passed(label, detail=""):
+    # returns None, so that a notebook shows only the verdict, not "True"
     print(f"\N{HEAVY CHECK MARK} {label}: correct.{(' ' + detail) if detail else ''}")
-    return True
 
 
 def _failed(label, problem, hint):
@@ -72,10 +72,6 @@ def check_close(label, answer, expected, *, hint, rtol=1e-6, atol=1e-9):
     rtol, atol : float
         Tolerances, as in ``numpy.allclose``.
 
-    Returns
-    -------
-    True
-        When the answer is right (a wrong answer raises).
 
     Raises
     ------
@@ -86,7 +82,7 @@ def check_close(label, answer, expected, *, hint, rtol=1e-6, atol=1e-9):
     problem = _difference(answer, expected, rtol, atol)
     if problem:
         _failed(label, problem, hint)
-    return _passed(label)
+    _passed(label)
 
 
 def check_function(label, function, reference, cases, *, hint, rtol=1e-6, atol=1e-9):
@@ -107,10 +103,6 @@ def check_function(label, function, reference, cases, *, hint, rtol=1e-6, atol=1
     rtol, atol : float
         Tolerances, as in ``numpy.allclose``.
 
-    Returns
-    -------
-    True
-        When every case matches (a mismatch raises).
 
     Raises
     ------
@@ -130,7 +122,7 @@ def check_function(label, function, reference, cases, *, hint, rtol=1e-6, atol=1
         problem = _difference(answer, reference(*args), rtol, atol)
         if problem:
             _failed(label, f"case {number} of {len(cases)}: {problem}", hint)
-    return _passed(label, f"({len(cases)} cases checked)")
+    _passed(label, f"({len(cases)} cases checked)")
 
 
 def check_true(label, condition, *, problem, hint, detail=""):
@@ -149,11 +141,7 @@ def check_true(label, condition, *, problem, hint, detail=""):
     detail : str, optional
         Shown after the verdict when the answer is right.
 
-    Returns
-    -------
-    True
-        When ``condition`` holds (otherwise raises).
     """
     if not condition:
         _failed(label, problem, hint)
-    return _passed(label, detail)
+    _passed(label, detail)
