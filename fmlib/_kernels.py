@@ -12,6 +12,10 @@ the ``k`` factors of one feature are adjacent in memory: visiting a non-zero
 two passes over its non-zeros, one to predict and one to update, each running
 over the ``k`` factors of a feature in the innermost loop.
 
+Because SGD visits the rows in a random order, the hardware cannot guess
+which memory comes next; ``sgd_epoch`` tells it, with software prefetches of
+the next rows' non-zeros and factor rows while the current row is computed.
+
 Conventions
 -----------
 ``loss_kind`` selects the loss: ``SQUARED`` is ``(y_hat - y)**2 / 2`` and
@@ -24,7 +28,11 @@ regularisation), and the intercept is not penalised.
 """
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from llvmlite.binding import llvm_version_info
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 SQUARED = 0
 LOGISTIC = 1
@@ -34,28 +42,72 @@ LOGISTIC = 1
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
-@njit(cache=True, fastmath=_FASTMATH)
-def _softplus(z):
-    # log(1 + exp(z)) without overflow for large |z|
-    if z > 0.0:
-        return z + np.log1p(np.exp(-z))
-    return np.log1p(np.exp(z))
+# LLVM >= 15 (opaque pointers) names it llvm.prefetch.p0; older ones llvm.prefetch.p0i8
+_PREFETCH_NAME = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
+
+
+@intrinsic
+def _prefetch(typingctx, arr, i):
+    """Hint the CPU to fetch ``arr.flat[i]`` (of a C-contiguous array) into
+    cache, for writing; changes no value. ``llvm.prefetch`` is a no-op on
+    targets without a prefetch instruction."""
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = context.cast(builder, args[1], sig.args[1], types.intp)
+        ptr = builder.gep(ary.data, [idx])
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, _PREFETCH_NAME)
+        # rw=1 (write), locality=3 (keep in all levels), cache type=1 (data)
+        builder.call(fn, [builder.bitcast(ptr, cgutils.voidptr_t), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(arr, i), codegen
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _sigmoid(z):
-    if z >= 0.0:
-        return 1.0 / (1.0 + np.exp(-z))
-    e = np.exp(z)
-    return e / (1.0 + e)
+def _prefetch_ahead(n, order, data, indptr, indices, w, V):
+    """Software pipeline over the rows to come (the row order is random, so the
+    hardware prefetchers cannot guess it): the ``indptr`` entry of row
+    ``n + 3``, the non-zeros of row ``n + 2``, and the ``w``/``V`` entries of
+    row ``n + 1``, each fetched while row ``n`` is being computed."""
+    n_rows = order.shape[0]
+    if n + 3 < n_rows:
+        _prefetch(indptr, order[n + 3])
+    if n + 2 < n_rows:
+        r = order[n + 2]
+        a = indptr[r]
+        b = indptr[r + 1]
+        if b > a:
+            for p in range(a, b, 8):  # 8 float64 per 64-byte line
+                _prefetch(data, p)
+            for p in range(a, b, 16):  # 16 int32 per line
+                _prefetch(indices, p)
+            _prefetch(data, b - 1)
+            _prefetch(indices, b - 1)
+    if n + 1 < n_rows:
+        k = V.shape[1]
+        r = order[n + 1]
+        for p in range(indptr[r], indptr[r + 1]):
+            j = indices[p]
+            _prefetch(w, j)
+            for f in range(0, k, 8):
+                _prefetch(V, j * k + f)
+            _prefetch(V, j * k + k - 1)
 
 
 @njit(cache=True, fastmath=_FASTMATH)
 def _loss_and_slope(loss_kind, y_hat, y):
     """Loss of one sample and its derivative with respect to ``y_hat``."""
     if loss_kind == LOGISTIC:
-        loss = _softplus(-y_hat) if y > 0.5 else _softplus(y_hat)
-        return loss, _sigmoid(y_hat) - y
+        # exp of a non-positive number never overflows, and this one exp
+        # serves both the loss, log(1 + e^-|m|) + max(-signed margin, 0),
+        # and the sigmoid
+        e = np.exp(-abs(y_hat))
+        inv = 1.0 / (1.0 + e)
+        probability = inv if y_hat >= 0.0 else e * inv
+        signed_margin = y_hat if y > 0.5 else -y_hat
+        return np.log1p(e) - min(signed_margin, 0.0), probability - y
     residual = y_hat - y
     return 0.5 * residual * residual, residual
 
@@ -72,10 +124,12 @@ def predict_row(data, indices, start, stop, w0, w, V, sums):
         j = indices[p]
         x = data[p]
         linear += w[j] * x
+        norm2 = 0.0   # |V[j]|^2: a reduction local to this non-zero
         for f in range(n_factors):
-            t = V[j, f] * x
-            sums[f] += t
-            squares += t * t
+            v = V[j, f]
+            sums[f] += v * x
+            norm2 += v * v
+        squares += norm2 * (x * x)
     pairwise = 0.0
     for f in range(n_factors):
         pairwise += sums[f] * sums[f]
@@ -113,9 +167,11 @@ def sgd_epoch(data, indptr, indices, y, sample_weight, order, w0, w, V,
     """
     n_factors = V.shape[1]
     sums = np.empty(n_factors)
+    shrink = 1.0 - learning_rate * reg_factors
     weighted_loss = 0.0
     for n_done in range(order.shape[0]):
         i = order[n_done]
+        _prefetch_ahead(n_done, order, data, indptr, indices, w, V)
         start = indptr[i]
         stop = indptr[i + 1]
         y_hat = predict_row(data, indices, start, stop, w0, w, V, sums)
@@ -131,8 +187,8 @@ def sgd_epoch(data, indptr, indices, y, sample_weight, order, w0, w, V,
             x = data[p]
             w[j] -= g * x + learning_rate * reg_linear * w[j]
             gx = g * x
+            c = shrink + gx * x
             for f in range(n_factors):
-                v = V[j, f]
-                # d y_hat / d V[j, f] = x_j * (sums[f] - V[j, f] * x_j)
-                V[j, f] = v - gx * (sums[f] - v * x) - learning_rate * reg_factors * v
+                # V - gx * (sums[f] - V * x) - lr * reg * V, as one FMA
+                V[j, f] = V[j, f] * c - gx * sums[f]
     return w0, weighted_loss, order.shape[0]
