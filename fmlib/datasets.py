@@ -14,7 +14,7 @@ Where the file is looked for, in order (the first folder holding it wins):
 2. the folder named by the environment variable ``FMLIB_DATA_HOME``;
 3. the project's ``data/`` folder (beside the ``fmlib`` package in a source
    checkout; skipped when it does not exist);
-4. the user's cache folder, ``pooch.os_cache("fmlib")`` (for example
+4. the user's cache folder, ``platformdirs.user_cache_dir("fmlib")`` (for example
    ``~/.cache/fmlib`` on Linux).
 
 A download goes into ``data_home`` if given, else ``FMLIB_DATA_HOME`` if set,
@@ -100,11 +100,11 @@ def _project_data_dir() -> Path | None:
 
 
 def _user_cache_dir() -> Path:
-    # Imported here so that ``import fmlib`` does not pay for pooch (and the
-    # requests stack it brings in) when no data is ever loaded.
-    import pooch
+    # platformdirs is what pooch.os_cache uses; importing pooch itself would
+    # import tqdm.auto, which prints a warning into notebooks without ipywidgets
+    import platformdirs
 
-    return Path(pooch.os_cache("fmlib"))
+    return Path(platformdirs.user_cache_dir("fmlib"))
 
 
 def _search_dirs(data_home=None) -> list[Path]:
@@ -399,7 +399,7 @@ def load_sms_spam(data_home=None, *, download=True, return_X_y=False, timeout=10
     The file ``SMSSpamCollection`` is looked for in ``data_home``, then in
     the folder named by ``FMLIB_DATA_HOME``, then in the project's ``data/``
     folder (source checkouts only), then in the user's cache folder
-    (``pooch.os_cache("fmlib")``). The first copy found is used; if there is
+    (``platformdirs.user_cache_dir("fmlib")``). The first copy found is used; if there is
     none and ``download`` is true, the official UCI archive is downloaded
     and the file saved into ``data_home`` if given, else ``FMLIB_DATA_HOME``
     if set, else the user's cache folder.
