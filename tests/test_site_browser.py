@@ -7,6 +7,7 @@ those blocked requests cause are the only console errors allowed.
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 import urllib.parse
@@ -18,7 +19,7 @@ from book_support import ROOT, build_site, chapter_files, toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 # Chromium must not try to reach the network on its own (updates, sync, ...).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
