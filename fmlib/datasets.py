@@ -574,6 +574,10 @@ def sms_spam_experiment(
     vectorizer = TfidfVectorizer(min_df=min_df, max_df=max_df, dtype=np.float64)
     X_train = vectorizer.fit_transform(m_train).tocsr()
     X_test = vectorizer.transform(m_test).tocsr()
+    # TfidfVectorizer leaves column indices unsorted within rows, which some
+    # scikit-learn code (PolynomialFeatures on CSR) silently mishandles
+    X_train.sort_indices()
+    X_test.sort_indices()
     return Bunch(
         X_train=X_train,
         X_test=X_test,

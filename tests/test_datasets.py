@@ -584,3 +584,9 @@ def test_network_guard_blocks_non_loopback():
             s.connect(("192.0.2.1", 80))  # TEST-NET-1, never routed
     finally:
         s.close()
+
+
+def test_experiment_matrices_are_canonical_csr(real_data):
+    data = ds.sms_spam_experiment(download=False)
+    for X in (data.X_train, data.X_test):
+        assert X.format == "csr" and X.has_sorted_indices and X.has_canonical_format
