@@ -214,7 +214,7 @@ class _BaseFM(BaseEstimator):
             X.data, X.indptr, X.indices, y, sample_weight, order,
             params[0], params[1], params[2],
             float(self.learning_rate), float(self.reg_linear), float(self.reg_factors),
-            bool(self.fit_intercept), self._loss_kind,
+            bool(self.fit_intercept), self._loss_kind, _kernels.wants_prefetch(X, params[2]),
         )
         params[0] = w0
         mean_loss = total / sample_weight[rows].sum()

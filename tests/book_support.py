@@ -14,24 +14,23 @@ import time
 from pathlib import Path
 
 import nbformat
-import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
+sys.path.insert(0, str(ROOT / "tools"))
+import make_editions  # noqa: E402
+
 
 def toc_files():
     """The pages of the book, in the order of ``_toc.yml``, as paths."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    names = [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
-    return [ROOT / f"{name}.md" for name in names]
+    return make_editions.toc_pages(ROOT)
 
 
 def chapter_files():
     """The pages that are notebooks (they have a kernelspec), in order."""
-    return [path for path in toc_files()
-            if "kernelspec:" in path.read_text().split("\n---", 1)[0]]
+    return make_editions.chapters(ROOT)
 
 
 def build_site():

@@ -51,3 +51,15 @@ def sms_experiment():
     return Bunch(X_train=vectorizer.fit_transform(m_train).tocsr(),
                  X_test=vectorizer.transform(m_test).tocsr(),
                  y_train=y_train, y_test=y_test)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report how long the cold strict build of the book took, for CI's log."""
+    import book_support
+
+    if book_support._build_once.cache_info().currsize:
+        _, seconds, _, returncode = book_support._build_once()
+        status = "succeeded" if returncode == 0 else "FAILED"
+        terminalreporter.write_line(
+            f"Cold strict build of the whole book: {seconds:.1f} s ({status}; target: under 180 s)"
+        )

@@ -11,17 +11,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def site(capsys_disabled_print):
-    html, seconds, _ = build_site()
-    capsys_disabled_print(f"\nCold strict build of the whole book: {seconds:.1f} s (target: under 180 s)")
+def site():
+    html, _, _ = build_site()  # its time is printed in the test summary (conftest.py)
     return html
-
-
-@pytest.fixture(scope="module")
-def capsys_disabled_print(pytestconfig):
-    """Print to the terminal even when pytest captures output (timings for CI's log)."""
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    return lambda text: reporter.write_line(text) if reporter else print(text)
 
 
 class _Page(HTMLParser):

@@ -3,17 +3,13 @@
 import copy
 import importlib.util
 import json
-import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from book_support import ROOT, chapter_files, errors, execute
-
-sys.path.insert(0, str(ROOT / "tools"))
-import make_editions  # noqa: E402
+from book_support import chapter_files, errors, execute, make_editions
 
 pytestmark = pytest.mark.slow
 

@@ -262,3 +262,29 @@ def test_non_finite_prediction_stops_the_epoch_before_updating(loss_kind):
     assert total == pytest.approx(total_r, rel=1e-12)
     np.testing.assert_allclose(w_k, w_r, rtol=1e-12)
     np.testing.assert_allclose(V_k, V_r, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss_kind", [_kernels.SQUARED, _kernels.LOGISTIC])
+def test_prefetching_changes_no_result(loss_kind):
+    """Prefetching is only a hint to the CPU: the epoch is bit-identical without it."""
+    rng = np.random.default_rng(3)
+    X = sp.random(300, 50, density=0.1, format="csr", random_state=4)
+    y = rng.integers(0, 2, 300).astype(float)
+    V0 = rng.normal(0, 0.1, (50, 4))
+    order = rng.permutation(300)
+    results = []
+    for prefetch in (True, False):
+        w, V = np.zeros(50), V0.copy()
+        w0, total, n_done = _kernels.sgd_epoch(X.data, X.indptr, X.indices, y, np.ones(300), order,
+                                               0.0, w, V, 0.1, 0.01, 0.01, True, loss_kind, prefetch)
+        results.append((w0, total, n_done, w, V))
+    (a0, at, an, aw, aV), (b0, bt, bn, bw, bV) = results
+    assert (a0, at, an) == (b0, bt, bn)
+    np.testing.assert_array_equal(aw, bw)
+    np.testing.assert_array_equal(aV, bV)
+
+
+def test_prefetch_only_for_data_larger_than_the_cache():
+    small = sp.random(100, 100, density=0.1, format="csr", random_state=0)
+    assert not _kernels.wants_prefetch(small, np.zeros((100, 10)))
+    assert _kernels.wants_prefetch(small, np.zeros((200_000, 10)))  # 16 MB of factors

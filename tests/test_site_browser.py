@@ -136,9 +136,18 @@ def test_chapter_screenshot_maths_and_solution_dropdowns(page, server, chapter):
     # MathJax itself comes from a CDN; offline, the TeX must be in the page,
     # between the delimiters Sphinx configures MathJax to process.
     if "$" in chapter.read_text():
-        maths = page.eval_on_selector_all("span.math, div.math", "nodes => nodes.map(n => n.textContent)")
+        maths = page.eval_on_selector_all(
+            "span.math, div.math",
+            # a labelled equation starts with its number, which is not maths
+            "nodes => nodes.map(n => { const c = n.cloneNode(true);"
+            " c.querySelectorAll('.eqno').forEach(e => e.remove()); return c.textContent; })",
+        )
         assert maths, f"{name}: no maths in the page"
-        assert all(m.strip().startswith(("\\(", "\\[", "$$")) for m in maths), maths[:3]
+        # inline \( \), display \[ \], and amsmath environments, which
+        # MathJax processes without delimiters
+        delimited = ("\\(", "\\[", "$$", "\\begin{")
+        undelimited = [m for m in maths if not m.strip().startswith(delimited)]
+        assert not undelimited, f"{name}: maths MathJax will not pick up: {undelimited[:3]}"
         assert page.eval_on_selector_all("script[src*='mathjax']", "s => s.length"), "MathJax is not loaded"
 
     dropdowns = page.locator(".solution.dropdown")

@@ -49,12 +49,18 @@ class EditionError(ValueError):
     """A chapter breaks the exercise conventions of CONTRIBUTING.md."""
 
 
-def chapters(root=ROOT):
-    """Chapter files in the order of ``_toc.yml``, notebooks only."""
+def toc_pages(root=ROOT):
+    """Every page of the book, in the order of ``_toc.yml``, as paths."""
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
-    paths = [root / f"{name}.md" for name in files]
-    return [path for path in paths if "kernelspec:" in path.read_text().split("\n---", 1)[0]]
+    files = [toc["root"]] + [entry["file"] for part in toc.get("parts", [toc])
+                            for entry in part.get("chapters", [])]
+    return [root / f"{name}.md" for name in files]
+
+
+def chapters(root=ROOT):
+    """The pages that are notebooks (their header has a kernelspec), in order."""
+    return [path for path in toc_pages(root)
+            if "kernelspec:" in path.read_text().split("\n---", 1)[0]]
 
 
 def exercise_labels(markdown):

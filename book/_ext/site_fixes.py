@@ -25,7 +25,8 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
         if key not in seen:
             seen.add(key)
             unique.append(script)
-    context["script_files"] = unique
+    # in place: handlers that run later (MathJax's) add to this same list
+    scripts[:] = unique
 
 
 def setup(app):
