@@ -95,3 +95,18 @@ def test_bibliography_lists_the_references(site):
     text = (site / "book" / "bibliography.html").read_text()
     for author in ("Rendle", "Blondel", "Almeida"):
         assert author in text
+
+
+@pytest.mark.parametrize("source", chapter_files(), ids=lambda p: p.stem)
+def test_chapter_has_launch_repository_and_download_buttons(site, source):
+    import yaml
+
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    page, _ = _page(site, source)
+    html = page.read_text()
+    org_repo = repository.split("github.com/")[1]
+    binder = re.search(rf'href="https://mybinder\.org/v2/gh/{re.escape(org_repo)}/main\?urlpath=([^"]+)"', html)
+    assert binder, f"{source.name}: no Binder launch button for {org_repo}"
+    assert binder.group(1).startswith("lab/tree/") and binder.group(1).endswith(f"book/{source.stem}.md")
+    assert f'href="{repository}"' in html, f"{source.name}: no repository button"
+    assert f"_sources/book/{source.stem}" in html or "download" in html.lower()

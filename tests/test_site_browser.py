@@ -21,6 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+# A local copy of MathJax 3's es5 folder (npm's mathjax package), if any, stands
+# in for the CDN so that the test can check the maths is typeset without error.
+MATHJAX = Path(os.environ["MATHJAX_ES5_DIR"]) if os.environ.get("MATHJAX_ES5_DIR") else None
 # Chromium must not try to reach the network on its own (updates, sync, ...).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -62,8 +65,16 @@ def page(browser, server):
     page.problems = []
 
     def only_local(route):
-        if route.request.url.startswith(base):
+        url = route.request.url
+        if url.startswith(base):
             route.continue_()
+        elif MATHJAX and "/mathjax@3/es5/" in url:
+            # serve the CDN's MathJax from a local copy, so the maths is typeset
+            local = MATHJAX / url.split("/mathjax@3/es5/", 1)[1].split("?")[0]
+            if local.is_file():
+                route.fulfill(path=str(local), content_type="application/javascript")
+            else:
+                route.abort()
         else:
             route.abort()
 
@@ -149,6 +160,11 @@ def test_chapter_screenshot_maths_and_solution_dropdowns(page, server, chapter):
         undelimited = [m for m in maths if not m.strip().startswith(delimited)]
         assert not undelimited, f"{name}: maths MathJax will not pick up: {undelimited[:3]}"
         assert page.eval_on_selector_all("script[src*='mathjax']", "s => s.length"), "MathJax is not loaded"
+        if MATHJAX:
+            page.wait_for_function(
+                "document.querySelectorAll('mjx-container').length >= "
+                "document.querySelectorAll('span.math, div.math').length", timeout=20000)
+            assert page.locator("mjx-merror").count() == 0, f"{name}: MathJax reports TeX errors"
 
     dropdowns = page.locator(".solution.dropdown")
     assert dropdowns.count() >= 1, f"{name}: no solution dropdowns"
