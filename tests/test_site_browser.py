@@ -8,12 +8,14 @@ those blocked requests cause are the only console errors allowed.
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 import urllib.parse
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from book_support import ROOT, build_site, chapter_files, toc_files
 
@@ -106,8 +108,6 @@ def _local_links(page, base):
 
 @functools.lru_cache(maxsize=None)
 def _ids_of(path):
-    import re
-
     return set(re.findall(r'\bid="([^"]+)"', Path(path).read_text(errors="replace")))
 
 
@@ -147,24 +147,29 @@ def test_chapter_screenshot_maths_and_solution_dropdowns(page, server, chapter):
     # MathJax itself comes from a CDN; offline, the TeX must be in the page,
     # between the delimiters Sphinx configures MathJax to process.
     if "$" in chapter.read_text():
-        maths = page.eval_on_selector_all(
-            "span.math, div.math",
-            # a labelled equation starts with its number, which is not maths
-            "nodes => nodes.map(n => { const c = n.cloneNode(true);"
-            " c.querySelectorAll('.eqno').forEach(e => e.remove()); return c.textContent; })",
-        )
+        # the page as served, before MathJax replaces the TeX with its output
+        served = page.request.get(f"{base}/{name}").text()
+        maths = []
+        for node in BeautifulSoup(served, "html.parser").select("span.math, div.math"):
+            for number in node.select(".eqno"):  # a labelled equation's number
+                number.decompose()
+            maths.append(node.get_text().strip())
         assert maths, f"{name}: no maths in the page"
         # inline \( \), display \[ \], and amsmath environments, which
         # MathJax processes without delimiters
         delimited = ("\\(", "\\[", "$$", "\\begin{")
-        undelimited = [m for m in maths if not m.strip().startswith(delimited)]
+        undelimited = [m for m in maths if not m.startswith(delimited)]
         assert not undelimited, f"{name}: maths MathJax will not pick up: {undelimited[:3]}"
         assert page.eval_on_selector_all("script[src*='mathjax']", "s => s.length"), "MathJax is not loaded"
         if MATHJAX:
             page.wait_for_function(
-                "document.querySelectorAll('mjx-container').length >= "
-                "document.querySelectorAll('span.math, div.math').length", timeout=20000)
+                f"document.querySelectorAll('mjx-container').length >= {len(maths)}", timeout=20000)
             assert page.locator("mjx-merror").count() == 0, f"{name}: MathJax reports TeX errors"
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / f"{chapter.stem}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
 
     dropdowns = page.locator(".solution.dropdown")
     assert dropdowns.count() >= 1, f"{name}: no solution dropdowns"
@@ -176,10 +181,6 @@ def test_chapter_screenshot_maths_and_solution_dropdowns(page, server, chapter):
         body.wait_for(state="visible", timeout=3000)
     assert not page.problems, f"{name}: " + "; ".join(page.problems)
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SCREENSHOTS / f"{chapter.stem}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
 
 
 def test_search_finds_factorization(page, server):
