@@ -158,6 +158,10 @@ class _BaseFM(BaseEstimator):
 
     # ------------------------------------------------------------ validation
     def _check_params(self):
+        for name in ("n_factors", "n_epochs", "n_iter_no_change"):
+            # bool is an Integral, but n_factors=True is a mistake, not a 1
+            if isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be an int, got {getattr(self, name)!r}.")
         check_scalar(self.n_factors, "n_factors", numbers.Integral, min_val=1)
         check_scalar(self.n_epochs, "n_epochs", numbers.Integral, min_val=1)
         check_scalar(self.learning_rate, "learning_rate", numbers.Real, min_val=0,

@@ -939,3 +939,10 @@ def test_predict_on_a_large_sparse_matrix_allocates_no_dense_array(large_sparse)
         sigmoid(fm_predict(X[rows], clf.intercept_, clf.coef_, clf.factors_)),
         rtol=1e-12, atol=1e-15,
     )
+
+
+@pytest.mark.parametrize("name", ["n_factors", "n_epochs", "n_iter_no_change"])
+def test_bool_is_not_accepted_as_a_count(name):
+    X = np.eye(4)
+    with pytest.raises(TypeError, match=f"{name} must be an int"):
+        FMClassifier(**{name: True}).fit(X, [0, 1, 0, 1])
