@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm import tqdm
 
 from . import _kernels
+from .reference import logistic_loss, sigmoid, squared_loss
 
 __all__ = ["FMClassifier", "FMRegressor", "DivergenceError"]
 
@@ -238,12 +239,10 @@ class _BaseFM(BaseEstimator):
             )
         return mean_loss
 
-    def _mean_loss(self, X, y, sample_weight, rows, params):
-        Xr = X[rows]
-        margin = np.empty(Xr.shape[0])
-        _kernels.predict(Xr.data, Xr.indptr, Xr.indices, params[0], params[1], params[2], margin)
-        losses = self._pointwise_loss(margin, y[rows])
-        return float(np.average(losses, weights=sample_weight[rows]))
+    def _mean_loss(self, X, y, sample_weight, params):
+        margin = np.empty(X.shape[0])
+        _kernels.predict(X.data, X.indptr, X.indices, params[0], params[1], params[2], margin)
+        return float(np.average(self._pointwise_loss(margin, y), weights=sample_weight))
 
     def _fit(self, X, y, sample_weight):
         """Train on validated inputs; set the fitted attributes only on success."""
@@ -267,8 +266,10 @@ class _BaseFM(BaseEstimator):
             )
             rows.sort()
             val_rows.sort()
+            # sliced once: the held-out loss is evaluated after every epoch
+            validation = (X[val_rows], y[val_rows], sample_weight[val_rows])
         val_curve = []
-        best = (np.inf, None, 0)  # validation loss, parameters, epoch count
+        best = (np.inf, None)  # validation loss, parameters
         stall = 0
 
         epochs = tqdm(range(self.n_epochs), disable=not self.verbose,
@@ -280,7 +281,7 @@ class _BaseFM(BaseEstimator):
             if val_rows is None:
                 epochs.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 continue
-            val_loss = self._mean_loss(X, y, sample_weight, val_rows, params)
+            val_loss = self._mean_loss(*validation, params)
             val_curve.append(val_loss)
             epochs.set_postfix(loss=f"{loss:.4g}", val_loss=f"{val_loss:.4g}", refresh=False)
             if val_loss < best[0] - self.tol:
@@ -288,7 +289,7 @@ class _BaseFM(BaseEstimator):
             else:
                 stall += 1
             if val_loss < best[0]:
-                best = (val_loss, [params[0], params[1].copy(), params[2].copy()], n_iter)
+                best = (val_loss, [params[0], params[1].copy(), params[2].copy()])
             if stall >= self.n_iter_no_change:
                 break
         epochs.close()
@@ -381,11 +382,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         tags.classifier_tags.multi_class = False
         return tags
 
-    @staticmethod
-    def _pointwise_loss(margin, y):
-        from .reference import logistic_loss
-
-        return logistic_loss(margin, y)
+    _pointwise_loss = staticmethod(logistic_loss)
 
     def _encode_classes(self, y, classes):
         check_classification_targets(y)
@@ -501,8 +498,6 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         ndarray of shape (n_samples, 2)
             Column ``c`` is the probability of ``classes_[c]``.
         """
-        from .reference import sigmoid
-
         positive = sigmoid(self._margin(X))
         return np.column_stack([1.0 - positive, positive])
 
@@ -579,11 +574,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
 
     _loss_kind = _kernels.SQUARED
 
-    @staticmethod
-    def _pointwise_loss(y_hat, y):
-        from .reference import squared_loss
-
-        return squared_loss(y_hat, y)
+    _pointwise_loss = staticmethod(squared_loss)
 
     @_unchanged_on_error
     def fit(self, X, y, sample_weight=None):
