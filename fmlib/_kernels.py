@@ -31,9 +31,11 @@ regularisation), and the intercept is not penalised.
 import numpy as np
 from llvmlite import ir
 from llvmlite.binding import llvm_version_info
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from ._jit import njit
 
 SQUARED = 0
 LOGISTIC = 1
