@@ -1,7 +1,9 @@
 """scikit-learn estimators for factorization machines trained by SGD."""
 
+import copy
 import functools
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm import tqdm
 
-from . import _kernels
+from . import _kernels, _validation
 from .reference import logistic_loss, sigmoid, squared_loss
 
 __all__ = ["FMClassifier", "FMRegressor", "DivergenceError"]
@@ -31,16 +33,18 @@ def _unchanged_on_error(method):
     when it raises (DivergenceError, or a ValueError found after the input
     validation has already reset ``n_features_in_`` or ``classes_``): those
     must keep matching the parameters that are kept, or the compiled
-    prediction would read past the end of ``coef_``."""
+    prediction would read past the end of ``coef_``. Any exception counts,
+    KeyboardInterrupt included (Ctrl-C during a long fit)."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        saved = {k: v for k, v in vars(self).items() if k.endswith("_")}
+        # one C-level copy: another thread's fit cannot change it half-way
+        saved = {k: v for k, v in dict(vars(self)).items() if k.endswith("_")}
         try:
             return method(self, *args, **kwargs)
-        except Exception:
-            for k in [k for k in vars(self) if k.endswith("_") and k not in saved]:
-                delattr(self, k)
+        except BaseException:
+            for k in [k for k in list(vars(self)) if k.endswith("_") and k not in saved]:
+                vars(self).pop(k, None)
             vars(self).update(saved)
             raise
 
@@ -81,8 +85,11 @@ _COMMON_PARAMS_DOC = """
     tol : float, default=1e-4
         Smallest decrease of the validation loss that counts as improvement.
     warm_start : bool, default=False
-        Whether ``fit`` starts from the parameters of the previous fit (when
-        the number of features and factors match) instead of a fresh start.
+        Whether ``fit`` starts from the parameters of the previous fit instead
+        of a fresh start. ``X`` must then have the features of the previous
+        fit (the same number, and the same names for a DataFrame), else
+        ``fit`` raises ValueError; if ``n_factors`` was changed since, ``fit``
+        starts afresh.
     random_state : int, RandomState instance or None, default=None
         Seeds the factor initialisation, the per-epoch shuffles and the
         validation split. An int gives bit-identical models on every fit. The
@@ -181,29 +188,66 @@ class _BaseFM(BaseEstimator):
         for name in ("learning_rate", "reg_linear", "reg_factors", "init_std", "tol"):
             if not np.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}.")
+        _validation.check_init_std(self.init_std)
+        _validation.check_step_sizes(self.learning_rate, self.reg_linear, self.reg_factors)
 
     def _validate_X(self, X, reset):
+        _validation.check_sparse_structure(X)  # before anything indexes with it
         X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
                           dtype=np.float64)
-        return _as_canonical_csr(X)
+        X = _as_canonical_csr(X)
+        _validation.check_feature_magnitude(X)
+        return X
 
-    def _validate_X_y(self, X, y, reset):
-        X, y = validate_data(self, X, y, reset=reset, accept_sparse=["csr", "csc", "coo"],
+    def _validate_X_y(self, X, y, reset, new_attrs=None):
+        """Validate training data. With ``reset`` and a dict ``new_attrs``, the
+        new ``n_features_in_`` (and ``feature_names_in_``, None if absent) go
+        into ``new_attrs``, for the fit to set together with the parameters."""
+        _validation.check_sparse_structure(X)  # before anything indexes with it
+        target = copy.copy(self) if reset and new_attrs is not None else self
+        X, y = validate_data(target, X, y, reset=reset, accept_sparse=["csr", "csc", "coo"],
                              dtype=np.float64, y_numeric=self._loss_kind == _kernels.SQUARED)
-        return _as_canonical_csr(X), y
+        if target is not self:
+            new_attrs["n_features_in_"] = target.n_features_in_
+            new_attrs["feature_names_in_"] = getattr(target, "feature_names_in_", None)
+        X = _as_canonical_csr(X)
+        _validation.check_feature_magnitude(X)
+        return X, y
 
     # ------------------------------------------------------------ parameters
     def _fresh_params(self, n_features, rng):
+        _validation.check_factor_memory(n_features, self.n_factors)
         factors = rng.normal(0.0, self.init_std, size=(n_features, self.n_factors))
         return [0.0, np.zeros(n_features), np.ascontiguousarray(factors)]
 
     def _current_params(self):
         return [float(self.intercept_), self.coef_.copy(), self.factors_.copy()]
 
-    def _store(self, params):
-        self.intercept_ = float(params[0])
-        self.coef_ = params[1]
-        self.factors_ = params[2]
+    def _store(self, params, **attrs):
+        """Set the parameters and the other fitted attributes ``attrs`` in one
+        dict update, so that no reader sees some from one fit and some from
+        another (``feature_names_in_=None`` deletes it)."""
+        new = {"intercept_": float(params[0]), "coef_": params[1], "factors_": params[2],
+               **attrs}
+        if "feature_names_in_" in new and new["feature_names_in_"] is None:
+            del new["feature_names_in_"]
+            vars(self).pop("feature_names_in_", None)
+        vars(self).update(new)
+
+    def _check_warm_start_features(self, n_features, new_attrs):
+        old_names = getattr(self, "feature_names_in_", None)
+        new_names = (new_attrs or {}).get("feature_names_in_")
+        if n_features != self.n_features_in_ or (
+            old_names is not None and new_names is not None
+            and not np.array_equal(old_names, new_names)
+        ):
+            raise ValueError(
+                f"warm_start=True continues the previous fit, which had "
+                f"{self.n_features_in_} features, but X has {n_features}"
+                f"{' (or other feature names)' if n_features == self.n_features_in_ else ''}. "
+                "Set warm_start=False to start afresh on the new features, or pass X "
+                "with the features of the previous fit."
+            )
 
     def _can_warm_start(self, n_features):
         return (
@@ -215,6 +259,8 @@ class _BaseFM(BaseEstimator):
     def _epoch(self, X, y, sample_weight, rows, params, rng):
         """Run one epoch over ``rows`` on ``params`` in place; return the mean loss."""
         order = rng.permutation(rows) if self.shuffle else rows
+        _validation.check_kernel_arrays(X, params[0], params[1], params[2], y=y,
+                                        sample_weight=sample_weight, rows=order)
         w0, total, n_done = _kernels.sgd_epoch(
             X.data, X.indptr, X.indices, y, sample_weight, order,
             params[0], params[1], params[2],
@@ -229,10 +275,13 @@ class _BaseFM(BaseEstimator):
             or not np.isfinite(w0)
             or not np.isfinite(params[1]).all()
             or not np.isfinite(params[2]).all()
+            or _validation.parameters_out_of_range(*params)
         ):
             raise DivergenceError(
                 f"{type(self).__name__} diverged: the loss or a parameter became "
-                f"non-finite (inf or NaN) with learning_rate={self.learning_rate}. "
+                f"non-finite (inf or NaN) or absurdly large (above "
+                f"{_validation.MAX_PARAMETER_MAGNITUDE:g}) with "
+                f"learning_rate={self.learning_rate}. "
                 f"Lower the learning rate (try {self.learning_rate / 10:g}), or scale "
                 "the features to a smaller range. The estimator keeps the parameters "
                 "it had before this call."
@@ -241,13 +290,17 @@ class _BaseFM(BaseEstimator):
 
     def _mean_loss(self, X, y, sample_weight, params):
         margin = np.empty(X.shape[0])
+        _validation.check_kernel_arrays(X, params[0], params[1], params[2], out=margin)
         _kernels.predict(X.data, X.indptr, X.indices, params[0], params[1], params[2], margin)
         return float(np.average(self._pointwise_loss(margin, y), weights=sample_weight))
 
-    def _fit(self, X, y, sample_weight):
-        """Train on validated inputs; set the fitted attributes only on success."""
+    def _fit(self, X, y, sample_weight, new_attrs=None):
+        """Train on validated inputs; set the fitted attributes only on success,
+        those in ``new_attrs`` (e.g. ``classes_``) together with the parameters."""
         rng = _check_random_state(self.random_state)
         n_samples, n_features = X.shape
+        if self.warm_start and hasattr(self, "factors_"):
+            self._check_warm_start_features(n_features, new_attrs)
         if self.warm_start and self._can_warm_start(n_features):
             params = self._current_params()
             loss_curve = list(self.loss_curve_)
@@ -259,13 +312,11 @@ class _BaseFM(BaseEstimator):
         rows = np.arange(n_samples)
         val_rows = None
         if self.early_stopping:
-            stratify = y if self._loss_kind == _kernels.LOGISTIC else None
-            rows, val_rows = train_test_split(
-                rows, test_size=self.validation_fraction, stratify=stratify,
-                random_state=rng,
+            rows, val_rows = _validation.early_stopping_split(
+                y, sample_weight, self.validation_fraction,
+                stratify=self._loss_kind == _kernels.LOGISTIC, random_state=rng,
+                class_names=(new_attrs or {}).get("classes_"), splitter=train_test_split,
             )
-            rows.sort()
-            val_rows.sort()
             # sliced once: the held-out loss is evaluated after every epoch
             validation = (X[val_rows], y[val_rows], sample_weight[val_rows])
         val_curve = []
@@ -296,14 +347,13 @@ class _BaseFM(BaseEstimator):
 
         if best[1] is not None:
             params = best[1]
-        self._store(params)
+        _warn_if_linear(params)
         self.__dict__.pop("_partial_fit_rng", None)
-        self.loss_curve_ = loss_curve
-        self.validation_loss_curve_ = val_curve
-        self.n_iter_ = n_iter
+        self._store(params, loss_curve_=loss_curve, validation_loss_curve_=val_curve,
+                    n_iter_=n_iter, **(new_attrs or {}))
         return self
 
-    def _partial_fit(self, X, y, sample_weight):
+    def _partial_fit(self, X, y, sample_weight, new_attrs=None):
         if hasattr(self, "factors_") and self.factors_.shape[1] != self.n_factors:
             raise ValueError(
                 f"n_factors was changed to {self.n_factors} after the model was fitted "
@@ -314,24 +364,27 @@ class _BaseFM(BaseEstimator):
             # one generator for the whole sequence of calls, so that each epoch
             # gets a new order even with an int random_state
             rng = getattr(self, "_partial_fit_rng", None) or _check_random_state(self.random_state)
+            loss_curve, val_curve, n_iter = self.loss_curve_, self.validation_loss_curve_, self.n_iter_
         else:
             rng = _check_random_state(self.random_state)
             params = self._fresh_params(X.shape[1], rng)
-            self.loss_curve_, self.validation_loss_curve_, self.n_iter_ = [], [], 0
+            loss_curve, val_curve, n_iter = [], [], 0
         self._partial_fit_rng = rng
         loss = self._epoch(X, y, sample_weight, np.arange(X.shape[0]), params, rng)
-        self._store(params)
-        self.loss_curve_.append(loss)
-        self.n_iter_ += 1
+        self._store(params, loss_curve_=[*loss_curve, loss], validation_loss_curve_=val_curve,
+                    n_iter_=n_iter + 1, **(new_attrs or {}))
         return self
 
     # ------------------------------------------------------------ prediction
     def _margin(self, X):
         check_is_fitted(self, "factors_")
         X = self._validate_X(X, reset=False)
+        # read once: another thread may store a new model meanwhile
+        w0, w, V = self.intercept_, self.coef_, self.factors_
         out = np.empty(X.shape[0])
-        _kernels.predict(X.data, X.indptr, X.indices, self.intercept_, self.coef_,
-                         self.factors_, out)
+        _validation.check_kernel_arrays(X, w0, w, V, out=out)
+        _kernels.predict(X.data, X.indptr, X.indices, w0, w, V, out)
+        _validation.check_finite_output(out, X)
         return out
 
 
@@ -401,14 +454,14 @@ class FMClassifier(ClassifierMixin, _BaseFM):
             )
         return classes
 
-    def _encode_y(self, y):
-        unknown = ~np.isin(y, self.classes_)
+    def _encode_y(self, y, classes):
+        unknown = ~np.isin(y, classes)
         if unknown.any():
             raise ValueError(
                 f"y contains labels {np.unique(y[unknown])!r} that are not in "
-                f"classes_={self.classes_!r}."
+                f"classes_={classes!r}."
             )
-        return (y == self.classes_[1]).astype(np.float64)
+        return (y == classes[1]).astype(np.float64)
 
     @_unchanged_on_error
     def fit(self, X, y, sample_weight=None):
@@ -430,17 +483,18 @@ class FMClassifier(ClassifierMixin, _BaseFM):
             The fitted estimator.
         """
         self._check_params()
-        X, y = self._validate_X_y(X, y, reset=not (self.warm_start and hasattr(self, "factors_")))
+        new_attrs = {}
+        X, y = self._validate_X_y(X, y, reset=True, new_attrs=new_attrs)
         classes = self._encode_classes(y, None)
         if self.warm_start and hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
             raise ValueError(
                 f"warm_start=True but y has classes {classes!r}, not the {self.classes_!r} "
                 "of the previous fit; set warm_start=False to start again."
             )
-        self.classes_ = classes
-        y01 = self._encode_y(y)
+        new_attrs["classes_"] = classes
+        y01 = self._encode_y(y, classes)
         sw = _check_sample_weight(sample_weight, X.shape[0])
-        return self._fit(X, y01, sw)
+        return self._fit(X, y01, sw, new_attrs)
 
     @_unchanged_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -466,12 +520,13 @@ class FMClassifier(ClassifierMixin, _BaseFM):
                 "classes must be passed on the first call to partial_fit, e.g. "
                 "partial_fit(X, y, classes=[0, 1])."
             )
-        X, y = self._validate_X_y(X, y, reset=first_call)
+        new_attrs = {}
+        X, y = self._validate_X_y(X, y, reset=first_call, new_attrs=new_attrs)
         if first_call:
-            self.classes_ = self._encode_classes(y, classes)
-        y01 = self._encode_y(y)
+            new_attrs["classes_"] = self._encode_classes(y, classes)
+        y01 = self._encode_y(y, new_attrs["classes_"] if first_call else self.classes_)
         sw = _check_sample_weight(sample_weight, X.shape[0])
-        return self._partial_fit(X, y01, sw)
+        return self._partial_fit(X, y01, sw, new_attrs)
 
     def decision_function(self, X):
         """Raw FM output (the margin); positive values favour ``classes_[1]``.
@@ -596,9 +651,10 @@ class FMRegressor(RegressorMixin, _BaseFM):
             The fitted estimator.
         """
         self._check_params()
-        X, y = self._validate_X_y(X, y, reset=not (self.warm_start and hasattr(self, "factors_")))
+        new_attrs = {}
+        X, y = self._validate_X_y(X, y, reset=True, new_attrs=new_attrs)
         sw = _check_sample_weight(sample_weight, X.shape[0])
-        return self._fit(X, np.asarray(y, dtype=np.float64), sw)
+        return self._fit(X, np.asarray(y, dtype=np.float64), sw, new_attrs)
 
     @_unchanged_on_error
     def partial_fit(self, X, y, sample_weight=None):
@@ -615,9 +671,10 @@ class FMRegressor(RegressorMixin, _BaseFM):
         self : FMRegressor
         """
         self._check_params()
-        X, y = self._validate_X_y(X, y, reset=not hasattr(self, "factors_"))
+        new_attrs = {}
+        X, y = self._validate_X_y(X, y, reset=not hasattr(self, "factors_"), new_attrs=new_attrs)
         sw = _check_sample_weight(sample_weight, X.shape[0])
-        return self._partial_fit(X, np.asarray(y, dtype=np.float64), sw)
+        return self._partial_fit(X, np.asarray(y, dtype=np.float64), sw, new_attrs)
 
     def predict(self, X):
         """Predicted values.
@@ -634,12 +691,22 @@ class FMRegressor(RegressorMixin, _BaseFM):
 
 
 def _as_canonical_csr(X):
-    """CSR with sorted, unique indices, without modifying the caller's matrix."""
-    X = sp.csr_matrix(X)
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
-    return X
+    """CSR with sorted, unique indices and no stored zeros, without modifying
+    the caller's matrix."""
+    return _validation.drop_explicit_zeros(X)
+
+
+def _warn_if_linear(params):
+    """Warn when training ends with all factors exactly zero: V = 0 is a fixed
+    point of SGD, so the model is (and stays) linear."""
+    if params[2].size and not params[2].any():
+        warnings.warn(
+            "All factors_ are zero after training, so the factorization machine is a "
+            "linear model (V = 0 is a fixed point of SGD: it never leaves it). Lower "
+            "reg_factors, or raise init_std.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _check_random_state(random_state):
@@ -653,6 +720,14 @@ def _check_random_state(random_state):
 def _check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return np.ones(n_samples)
+    if isinstance(sample_weight, (numbers.Number, np.generic)) or (
+        isinstance(sample_weight, np.ndarray) and sample_weight.ndim == 0
+    ):
+        raise ValueError(
+            f"sample_weight must be an array with one weight per sample, of shape "
+            f"({n_samples},); got the scalar {sample_weight!r}. For equal weights leave "
+            f"sample_weight=None, or pass np.full({n_samples}, {sample_weight!r})."
+        )
     sw = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
                      input_name="sample_weight")
     if sw.ndim != 1 or sw.shape[0] != n_samples:

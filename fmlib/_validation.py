@@ -1,0 +1,350 @@
+"""Checks that stand between user input (or a stored model) and the kernels.
+
+The compiled kernels index arrays without bounds checks, so every array they
+touch is checked here first:
+
+- :func:`check_sparse_structure` reads the raw index arrays of a sparse
+  matrix of any scipy format (scipy checks neither index bounds nor
+  ``indptr`` when a matrix is built from arrays or loaded with ``load_npz``,
+  and its own conversions already index with them), before anything else
+  touches the matrix;
+- :func:`check_kernel_arrays` runs right before every kernel call and checks
+  that the CSR arrays, the parameters and the per-sample arrays agree (this
+  also protects a model that was unpickled or edited by hand);
+- the remaining helpers turn conditions that would give a silently wrong or
+  absurd model into errors that name the parameter to change.
+"""
+
+import math
+import os
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.model_selection import train_test_split
+
+# Above this magnitude, the square of a feature value overflows float64, and
+# with it the FM's sum of squares: the prediction would be inf or NaN.
+MAX_FEATURE_MAGNITUDE = math.sqrt(np.finfo(np.float64).max)  # about 1.3e154
+
+# A parameter larger than this is treated as divergence even though it is still
+# finite: no sensibly scaled problem needs one (the largest features allowed
+# above times such a weight already leave no headroom in float64), and a
+# model made of such numbers predicts nothing one can stand behind.
+MAX_PARAMETER_MAGNITUDE = 1e50
+
+# Below this init_std, the products of two initial factors underflow to
+# (sub)normal zero in float64 (sqrt of the smallest normal number, 1.5e-154).
+MIN_INIT_STD = math.sqrt(np.finfo(np.float64).tiny)
+
+_REBUILD = (
+    "Rebuild the matrix from consistent arrays (scipy checks them with "
+    "X.check_format(full_check=True) on a copy)."
+)
+
+
+def _malformed(input_name, problem):
+    return ValueError(f"{input_name} is a malformed sparse matrix: {problem}. {_REBUILD}")
+
+
+def _index_array(arr, what, input_name):
+    if not isinstance(arr, np.ndarray) or arr.ndim != 1 or arr.dtype.kind not in "iu":
+        desc = (f"a {arr.ndim}-D array of dtype {arr.dtype}" if isinstance(arr, np.ndarray)
+                else f"a {type(arr).__name__}")
+        raise _malformed(input_name, f"its {what} must be a 1-D integer NumPy array, "
+                                     f"not {desc}")
+    return arr
+
+
+def _check_compressed(indptr, indices, n_entries, n_major, n_minor, input_name, major, minor):
+    """Check the arrays of a CSR/CSC/BSR structure: ``indptr`` of length
+    ``n_major + 1`` from 0 to ``len(indices)``, non-decreasing, and every index
+    in ``[0, n_minor)``; ``n_entries`` is the length of the data."""
+    indptr = _index_array(indptr, "indptr", input_name)
+    indices = _index_array(indices, "indices", input_name)
+    if indptr.shape[0] != n_major + 1:
+        raise _malformed(input_name, f"indptr has {indptr.shape[0]} entries, but {n_major} "
+                                     f"{major}s need {n_major + 1}")
+    if indptr[0] != 0:
+        raise _malformed(input_name, f"indptr starts at {indptr[0]}, not 0")
+    if n_major > 0 and np.any(indptr[1:] < indptr[:-1]):
+        first = int(np.flatnonzero(indptr[1:] < indptr[:-1])[0])
+        raise _malformed(input_name, f"indptr decreases ({indptr[first]} then "
+                                     f"{indptr[first + 1]} at {major} {first})")
+    if indptr[-1] != indices.shape[0] or n_entries != indices.shape[0]:
+        raise _malformed(input_name, f"indptr ends at {indptr[-1]}, with {indices.shape[0]} "
+                                     f"indices and {n_entries} stored values; all three "
+                                     "must be the number of stored entries")
+    if indices.shape[0]:
+        low, high = indices.min(), indices.max()
+        if low < 0 or high >= n_minor:
+            bad = low if low < 0 else high
+            raise _malformed(input_name, f"its indices hold {minor} {bad}, but it has "
+                                         f"{n_minor} {minor}s (valid: 0 to {n_minor - 1})")
+
+
+def check_sparse_structure(X, input_name="X"):
+    """Raise ValueError if the sparse matrix ``X`` has inconsistent index arrays.
+
+    Dense input is left alone. Reads only ``X``'s raw arrays and never
+    modifies them; formats without raw index arrays (LIL, DOK, DIA) are first
+    converted to COO, which does not index with their contents.
+    """
+    if not sp.issparse(X):
+        return
+    shape = X.shape
+    if len(shape) != 2:
+        raise ValueError(f"{input_name} must be 2-D, of shape (n_samples, n_features); "
+                         f"got a sparse array of shape {shape}.")
+    n_rows, n_cols = (int(s) for s in shape)
+    fmt = X.format
+    if fmt in ("csr", "csc"):
+        major, minor = ("row", "column") if fmt == "csr" else ("column", "row")
+        n_major, n_minor = (n_rows, n_cols) if fmt == "csr" else (n_cols, n_rows)
+        data = X.data
+        if not isinstance(data, np.ndarray) or data.ndim != 1:
+            raise _malformed(input_name, "its data must be a 1-D NumPy array")
+        _check_compressed(X.indptr, X.indices, data.shape[0], n_major, n_minor,
+                          input_name, major, minor)
+    elif fmt == "bsr":
+        data = X.data
+        if not isinstance(data, np.ndarray) or data.ndim != 3:
+            raise _malformed(input_name, "its data must be a 3-D array of blocks")
+        block_rows, block_cols = data.shape[1:]
+        if (block_rows < 1 or block_cols < 1 or n_rows % block_rows or n_cols % block_cols):
+            raise _malformed(input_name, f"its blocks of shape {data.shape[1:]} do not "
+                                         f"tile its shape {shape}")
+        _check_compressed(X.indptr, X.indices, data.shape[0], n_rows // block_rows,
+                          n_cols // block_cols, input_name, "block row", "block column")
+    elif fmt == "coo":
+        coords = X.coords if hasattr(X, "coords") else (X.row, X.col)
+        data = X.data
+        if not isinstance(data, np.ndarray) or data.ndim != 1:
+            raise _malformed(input_name, "its data must be a 1-D NumPy array")
+        if len(coords) != 2:
+            raise _malformed(input_name, f"it has {len(coords)} coordinate arrays, not 2")
+        for what, coord, size in (("row", coords[0], n_rows), ("column", coords[1], n_cols)):
+            coord = _index_array(coord, f"{what} indices", input_name)
+            if coord.shape[0] != data.shape[0]:
+                raise _malformed(input_name, f"it has {coord.shape[0]} {what} indices but "
+                                             f"{data.shape[0]} stored values")
+            if coord.shape[0] and (coord.min() < 0 or coord.max() >= size):
+                bad = coord.min() if coord.min() < 0 else coord.max()
+                raise _malformed(input_name, f"its {what} indices hold {bad}, but it has "
+                                             f"{size} {what}s (valid: 0 to {size - 1})")
+    else:  # lil, dok, dia: their conversion to COO builds the index arrays
+        check_sparse_structure(X.tocoo(), input_name)
+
+
+def drop_explicit_zeros(X):
+    """Canonical CSR (sorted, unique indices, no stored zeros) that never
+    shares a modified array with the caller's matrix.
+
+    A stored zero is no feature: left in, lazy regularisation would shrink the
+    weights of a feature the sample does not have.
+    """
+    X = sp.csr_matrix(X)
+    if not X.has_canonical_format or not X.data.all():
+        X = X.copy()
+        X.sum_duplicates()
+        X.eliminate_zeros()  # after summing: duplicates may cancel
+    return X
+
+
+def check_feature_magnitude(X, input_name="X"):
+    """Reject feature values whose square overflows float64 (the FM squares them)."""
+    largest = float(np.abs(X.data).max(initial=0.0))
+    if largest > MAX_FEATURE_MAGNITUDE:
+        raise ValueError(
+            f"{input_name} contains a value of magnitude {largest:.3g}: the factorization "
+            "machine multiplies feature values pairwise and squares them, which overflows "
+            f"float64 above {MAX_FEATURE_MAGNITUDE:.3g}. Scale the features first, e.g. "
+            "with sklearn.preprocessing.MaxAbsScaler or StandardScaler."
+        )
+
+
+def check_finite_output(out, X, input_name="X"):
+    """Raise instead of returning a prediction that is inf or NaN."""
+    bad = ~np.isfinite(out)
+    if bad.any():
+        largest = float(np.abs(X.data).max(initial=0.0))
+        raise ValueError(
+            f"The model's output is not finite for {int(bad.sum())} of the "
+            f"{out.shape[0]} rows of {input_name} (the first: row "
+            f"{int(np.flatnonzero(bad)[0])}); the largest feature value is {largest:.3g}. "
+            f"The features are too large for this model: scale {input_name} the way the "
+            "training data were scaled."
+        )
+
+
+def _fitted_array(arr, name, ndim, shape_text):
+    if not isinstance(arr, np.ndarray) or arr.ndim != ndim or arr.dtype != np.float64:
+        desc = (f"a {arr.ndim}-D array of dtype {arr.dtype}" if isinstance(arr, np.ndarray)
+                else f"a {type(arr).__name__}")
+        raise ValueError(
+            f"{name} must be a {ndim}-D float64 NumPy array of shape {shape_text}, but it is "
+            f"{desc}: the model was edited or loaded from an incompatible file. Fit it again."
+        )
+    if not arr.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous (np.ascontiguousarray({name})); "
+                         "fit the model again, or set it to a contiguous copy.")
+
+
+def check_kernel_arrays(X, intercept, coef, factors, *, y=None, sample_weight=None,
+                        rows=None, out=None, names=("intercept_", "coef_", "factors_")):
+    """Check everything a kernel is about to index, just before the call.
+
+    ``X`` must be a CSR matrix with a valid structure, float64 data and
+    int32/int64 indices; ``coef`` of shape ``(n_features,)`` and ``factors``
+    of shape ``(n_features, n_factors)``, both C-contiguous float64;
+    ``intercept`` a finite real; ``y``, ``sample_weight`` and ``out`` float64
+    of shape ``(n_samples,)``; ``rows`` integer indices into the samples.
+    Raises ValueError naming the attribute (``names``) that disagrees with X.
+    """
+    if not (sp.issparse(X) and X.format == "csr"):
+        raise ValueError(f"internal error: the kernels take a CSR matrix, not {type(X)}")
+    n_samples, n_features = X.shape
+    check_sparse_structure(X)
+    for what, arr in (("data", X.data), ("indptr", X.indptr), ("indices", X.indices)):
+        expected = (np.float64,) if what == "data" else (np.int32, np.int64)
+        if arr.dtype not in expected or not arr.flags.c_contiguous:
+            raise ValueError(f"internal error: X.{what} has dtype {arr.dtype}; the kernels "
+                             f"take C-contiguous {' or '.join(map(str, map(np.dtype, expected)))}")
+    intercept_name, coef_name, factors_name = names
+    if isinstance(intercept, (bool, np.bool_)) or not isinstance(intercept, (float, np.floating, int, np.integer)) \
+            or not np.isfinite(intercept):
+        raise ValueError(f"{intercept_name} must be a finite float, got {intercept!r}: "
+                         "the model was edited or loaded from an incompatible file. Fit it again.")
+    _fitted_array(coef, coef_name, 1, f"(n_features,) = ({n_features},)")
+    _fitted_array(factors, factors_name, 2, f"(n_features, n_factors) = ({n_features}, k)")
+    if coef.shape[0] != n_features:
+        raise ValueError(
+            f"{coef_name} has {coef.shape[0]} weights, but X has {n_features} features: "
+            "the fitted attributes do not match the input (the model was edited, or loaded "
+            "from an incompatible file). Fit the model again."
+        )
+    if factors.shape[0] != n_features or factors.shape[1] < 1:
+        raise ValueError(
+            f"{factors_name} has shape {factors.shape}, but X has {n_features} features, so "
+            f"it must be ({n_features}, n_factors) with n_factors >= 1: the fitted attributes "
+            "do not match the input (the model was edited, or loaded from an incompatible "
+            "file). Fit the model again."
+        )
+    for what, arr in (("y", y), ("sample_weight", sample_weight), ("out", out)):
+        if arr is not None and (not isinstance(arr, np.ndarray) or arr.dtype != np.float64
+                                or arr.shape != (n_samples,)):
+            raise ValueError(f"internal error: {what} must be float64 of shape ({n_samples},)")
+    if out is not None and not out.flags.writeable:
+        raise ValueError("internal error: out must be writable")
+    if rows is not None:
+        if not isinstance(rows, np.ndarray) or rows.ndim != 1 or rows.dtype.kind not in "iu":
+            raise ValueError("internal error: rows must be a 1-D integer array")
+        if rows.shape[0] and (rows.min() < 0 or rows.max() >= n_samples):
+            raise ValueError(f"internal error: rows must index the {n_samples} samples")
+
+
+def parameters_out_of_range(intercept, coef, factors):
+    """Whether a parameter is non-finite or above MAX_PARAMETER_MAGNITUDE."""
+    limit = MAX_PARAMETER_MAGNITUDE
+    # written as "not <=" so that NaN counts as out of range
+    return not (
+        abs(intercept) <= limit
+        and np.abs(coef).max(initial=0.0) <= limit
+        and np.abs(factors).max(initial=0.0) <= limit
+    )
+
+
+def check_step_sizes(learning_rate, reg_linear, reg_factors):
+    """Each SGD step multiplies a weight by ``1 - learning_rate * reg``: at 1 or
+    more that factor is zero or negative, and the parameters flip sign and
+    grow instead of shrinking."""
+    for name, reg in (("reg_linear", reg_linear), ("reg_factors", reg_factors)):
+        product = learning_rate * reg
+        if product >= 1:
+            raise ValueError(
+                f"learning_rate * {name} = {learning_rate!r} * {reg!r} = {product:g}, but it "
+                f"must be below 1: each SGD step multiplies the parameters by "
+                f"1 - learning_rate * {name}, which must stay positive, or they flip sign "
+                f"and grow without bound. Lower learning_rate or {name} (typical: "
+                f"learning_rate=0.1 and {name}=0.01)."
+            )
+
+
+def check_init_std(init_std):
+    """Reject an init_std so small that the initial interactions underflow:
+    then every factor gradient (a sum of other factors) is zero or subnormal,
+    and V = 0 is a fixed point of training, so the FM would silently stay a
+    linear model."""
+    if init_std < MIN_INIT_STD:
+        raise ValueError(
+            f"init_std={init_std!r} is too small: products of two initial factors "
+            f"underflow to zero in float64 below init_std={MIN_INIT_STD:.2g}, and since "
+            "V = 0 is a fixed point of SGD the factorization machine would stay a linear "
+            "model. Use init_std around 0.01 to 0.1 (the default is 0.1)."
+        )
+
+
+def check_factor_memory(n_features, n_factors):
+    """Refuse, before allocating, a factor matrix larger than this machine's memory."""
+    needed = 8 * int(n_features) * int(n_factors)
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not on this platform
+        available = 2**48
+    if needed > available or n_factors > np.iinfo(np.intp).max // 8:
+        raise ValueError(
+            f"n_factors={n_factors} with {n_features} features needs a factor matrix of "
+            f"{needed:.3g} bytes (8 * n_features * n_factors), more than this machine's "
+            f"{available / 2**30:.3g} GiB of memory. Use a much smaller n_factors "
+            "(from 2 to about 100 is usual)."
+        )
+
+
+def early_stopping_split(y, sample_weight, validation_fraction, stratify, random_state,
+                         class_names=None, splitter=train_test_split):
+    """Split the sample indices into (training rows, validation rows) for early
+    stopping, with errors that name ``validation_fraction`` and
+    ``early_stopping`` (never scikit-learn's ``test_size``)."""
+    n_samples = y.shape[0]
+    n_val = math.ceil(validation_fraction * n_samples)
+    n_train = n_samples - n_val
+    fix = ("Use a validation_fraction that leaves samples on both sides, give more "
+           "samples, or set early_stopping=False.")
+    intro = (f"early_stopping=True holds out validation_fraction={validation_fraction!r} "
+             f"of the {n_samples} samples")
+    if n_val < 1 or n_train < 1:
+        raise ValueError(f"{intro}, which leaves {n_train} for training and {n_val} for "
+                         f"validation; both need at least one. {fix}")
+    if stratify:
+        values, counts = np.unique(y, return_counts=True)
+        labels = ([class_names[int(v)] for v in values] if class_names is not None
+                  else list(values))
+        if counts.min() < 2:
+            rare = labels[int(np.argmin(counts))]
+            raise ValueError(
+                f"{intro}, split by class, but class {rare!r} has only {counts.min()} "
+                "sample: each class needs at least 2, one for training and one for "
+                f"validation. Give more samples of that class, or set early_stopping=False."
+            )
+        if min(n_val, n_train) < len(values):
+            raise ValueError(
+                f"{intro}, which leaves {n_train} for training and {n_val} for validation, "
+                f"but each side needs a sample of each of the {len(values)} classes. {fix}"
+            )
+    try:
+        rows, val_rows = splitter(
+            np.arange(n_samples), test_size=validation_fraction,
+            stratify=y if stratify else None, random_state=random_state,
+        )
+    except ValueError as exc:
+        reason = str(exc).replace("test_size", "validation_fraction")
+        raise ValueError(f"{intro}, but they cannot be split: {reason} {fix}") from None
+    rows.sort()
+    val_rows.sort()
+    for side, part in (("validation", val_rows), ("training", rows)):
+        if not sample_weight[part].sum() > 0:
+            raise ValueError(
+                f"{intro}, but every sample of the {side} part has sample_weight 0, so its "
+                "loss is undefined. Give positive weights to more samples, change "
+                "validation_fraction, or set early_stopping=False."
+            )
+    return rows, val_rows
