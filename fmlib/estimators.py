@@ -301,6 +301,7 @@ class _BaseFM(BaseEstimator):
         n_samples, n_features = X.shape
         if self.warm_start and hasattr(self, "factors_"):
             self._check_warm_start_features(n_features, new_attrs)
+            _validation.check_kernel_arrays(X, self.intercept_, self.coef_, self.factors_)
         if self.warm_start and self._can_warm_start(n_features):
             params = self._current_params()
             loss_curve = list(self.loss_curve_)
@@ -354,6 +355,8 @@ class _BaseFM(BaseEstimator):
         return self
 
     def _partial_fit(self, X, y, sample_weight, new_attrs=None):
+        if hasattr(self, "factors_"):  # an edited or unpickled model: say what is wrong
+            _validation.check_kernel_arrays(X, self.intercept_, self.coef_, self.factors_)
         if hasattr(self, "factors_") and self.factors_.shape[1] != self.n_factors:
             raise ValueError(
                 f"n_factors was changed to {self.n_factors} after the model was fitted "
