@@ -316,8 +316,8 @@ def early_stopping_split(y, sample_weight, validation_fraction, stratify, random
                          f"validation; both need at least one. {fix}")
     if stratify:
         values, counts = np.unique(y, return_counts=True)
-        labels = ([class_names[int(v)] for v in values] if class_names is not None
-                  else list(values))
+        labels = [class_names[int(v)] for v in values] if class_names is not None else values
+        labels = [label.item() if isinstance(label, np.generic) else label for label in labels]
         if counts.min() < 2:
             rare = labels[int(np.argmin(counts))]
             raise ValueError(
