@@ -1,5 +1,8 @@
 """fmlib: factorization machines trained by SGD in Numba kernels.
 
+Without Numba (or with ``NUMBA_DISABLE_JIT=1``) the same kernels run as plain
+Python, more slowly, with one :class:`JITWarning`.
+
 The estimators :class:`FMClassifier` and :class:`FMRegressor` follow
 scikit-learn's conventions; :mod:`fmlib.reference` holds the same model in
 plain NumPy, as the book derives it; :mod:`fmlib.datasets` loads the SMS Spam
@@ -7,6 +10,7 @@ Collection.
 """
 
 from . import datasets, reference
+from ._jit import JITWarning
 from .estimators import DivergenceError, FMClassifier, FMRegressor
 from .reference import (
     fm_gradient,
@@ -25,6 +29,7 @@ __all__ = [
     "FMClassifier",
     "FMRegressor",
     "DivergenceError",
+    "JITWarning",
     "datasets",
     "reference",
     "fm_predict_naive",

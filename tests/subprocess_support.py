@@ -11,16 +11,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_python(code, *, env=None, unset=(), timeout=240, cwd=None, user_prefix=()):
-    """Run ``code`` (dedented) in a new interpreter with this worktree's fmlib
-    first on the path; return the CompletedProcess (text output).
+def run_python(code, *, env=None, unset=(), timeout=240, cwd=None, user_prefix=(),
+               fmlib_dir=REPO):
+    """Run ``code`` (dedented) in a new interpreter with ``fmlib_dir`` (this
+    worktree, by default) first on the path; return the CompletedProcess.
 
     ``env`` adds or overrides variables, ``unset`` removes some, and
     ``user_prefix`` is a command to prepend (e.g. to run as another user).
     """
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO)] + [p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        [str(fmlib_dir)] + [p for p in full_env.get("PYTHONPATH", "").split(os.pathsep)
+                            if p and Path(p).resolve() != REPO]
     )
     full_env.update(env or {})
     for name in unset:

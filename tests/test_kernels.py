@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fmlib import _kernels
+from fmlib import _jit, _kernels
 from fmlib.reference import (
     fm_gradient,
     fm_predict,
@@ -284,6 +284,7 @@ def test_prefetching_changes_no_result(loss_kind):
     np.testing.assert_array_equal(aV, bV)
 
 
+@pytest.mark.skipif(not _jit.JIT_ENABLED, reason="plain-Python kernels never prefetch")
 def test_prefetch_only_for_data_larger_than_the_cache():
     small = sp.random(100, 100, density=0.1, format="csr", random_state=0)
     assert not _kernels.wants_prefetch(small, np.zeros((100, 10)))
