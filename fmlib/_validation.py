@@ -85,12 +85,14 @@ def _check_compressed(indptr, indices, n_entries, n_major, n_minor, input_name, 
 def check_sparse_structure(X, input_name="X"):
     """Raise ValueError if the sparse matrix ``X`` has inconsistent index arrays.
 
-    Dense input is left alone. Reads only ``X``'s raw arrays and never
+    Dense input is returned as it is. Reads only ``X``'s raw arrays and never
     modifies them; formats without raw index arrays (LIL, DOK, DIA) are first
-    converted to COO, which does not index with their contents.
+    converted to COO, which does not index with their contents. Returns ``X``,
+    or a checked COO copy, or a copy with int64 indices if they were of
+    another integer type.
     """
     if not sp.issparse(X):
-        return
+        return X
     shape = X.shape
     if len(shape) != 2:
         raise ValueError(f"{input_name} must be 2-D, of shape (n_samples, n_features); "
@@ -132,7 +134,22 @@ def check_sparse_structure(X, input_name="X"):
                 raise _malformed(input_name, f"its {what} indices hold {bad}, but it has "
                                              f"{size} {what}s (valid: 0 to {size - 1})")
     else:  # lil, dok, dia: their conversion to COO builds the index arrays
-        check_sparse_structure(X.tocoo(), input_name)
+        return check_sparse_structure(X.tocoo(), input_name)
+    return _with_standard_index_dtype(X)
+
+
+def _with_standard_index_dtype(X):
+    """``X``, or a copy of it with int64 index arrays if they have another
+    integer type (scipy and the kernels expect int32 or int64)."""
+    arrays = list(X.coords) if X.format == "coo" else [X.indices, X.indptr]
+    if all(a.dtype in (np.int32, np.int64) for a in arrays):
+        return X
+    X = X.copy()
+    if X.format == "coo":
+        X.coords = tuple(c.astype(np.int64) for c in X.coords)
+    else:
+        X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
+    return X
 
 
 def drop_explicit_zeros(X):

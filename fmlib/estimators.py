@@ -192,7 +192,7 @@ class _BaseFM(BaseEstimator):
         _validation.check_step_sizes(self.learning_rate, self.reg_linear, self.reg_factors)
 
     def _validate_X(self, X, reset):
-        _validation.check_sparse_structure(X)  # before anything indexes with it
+        X = _validation.check_sparse_structure(X)  # before anything indexes with it
         X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
                           dtype=np.float64)
         X = _as_canonical_csr(X)
@@ -203,7 +203,7 @@ class _BaseFM(BaseEstimator):
         """Validate training data. With ``reset`` and a dict ``new_attrs``, the
         new ``n_features_in_`` (and ``feature_names_in_``, None if absent) go
         into ``new_attrs``, for the fit to set together with the parameters."""
-        _validation.check_sparse_structure(X)  # before anything indexes with it
+        X = _validation.check_sparse_structure(X)  # before anything indexes with it
         target = copy.copy(self) if reset and new_attrs is not None else self
         X, y = validate_data(target, X, y, reset=reset, accept_sparse=["csr", "csc", "coo"],
                              dtype=np.float64, y_numeric=self._loss_kind == _kernels.SQUARED)
@@ -473,8 +473,10 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; sparse input of any scipy format is converted to
-            CSR (duplicate entries summed).
+            Training data; sparse input of any scipy format is checked
+            (ValueError if its index arrays are inconsistent) and converted to
+            CSR, duplicate entries summed and stored zeros dropped, on a copy:
+            the matrix passed is never modified.
         y : array-like of shape (n_samples,)
             Labels of exactly two classes, of any type.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -641,8 +643,10 @@ class FMRegressor(RegressorMixin, _BaseFM):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; sparse input of any scipy format is converted to
-            CSR (duplicate entries summed).
+            Training data; sparse input of any scipy format is checked
+            (ValueError if its index arrays are inconsistent) and converted to
+            CSR, duplicate entries summed and stored zeros dropped, on a copy:
+            the matrix passed is never modified.
         y : array-like of shape (n_samples,)
             Real-valued targets.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -246,3 +246,21 @@ def test_random_malformed_csr_structures_raise_and_never_crash():
     proc = run_python(_HYPOTHESIS_CHILD.replace("{n}", "150"))
     assert_ran_cleanly(proc)
     assert proc.stdout.strip().endswith("done")
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "bsr"])
+@pytest.mark.parametrize("index_dtype", [np.int8, np.uint16, np.uint64])
+def test_unusual_integer_index_types_are_accepted_on_a_copy(fmt, index_dtype):
+    dense = np.eye(4) + np.eye(4, k=1)
+    y = [1.0, 2.0, 3.0, 4.0]
+    reference = FMRegressor(n_epochs=1, learning_rate=0.01, random_state=0).fit(dense, y)
+    X = sp.csr_matrix(dense).asformat(fmt)
+    if fmt == "coo":
+        X.coords = tuple(c.astype(index_dtype) for c in X.coords)
+    else:
+        X.indices, X.indptr = X.indices.astype(index_dtype), X.indptr.astype(index_dtype)
+    model = FMRegressor(n_epochs=1, learning_rate=0.01, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(model.factors_, reference.factors_)
+    np.testing.assert_array_equal(model.predict(X), reference.predict(dense))
+    kept = X.coords[0].dtype if fmt == "coo" else X.indices.dtype
+    assert kept == index_dtype  # the caller's matrix keeps its own arrays
