@@ -47,7 +47,7 @@ def _numba_status():
     """``(numba module or None, reason it is not used or None)``."""
     try:
         import numba
-    except ImportError as exc:
+    except (ImportError, OSError) as exc:  # OSError: its LLVM library fails to load
         return None, f"Numba cannot be imported ({exc})"
     if numba.config.DISABLE_JIT:
         return None, "Numba's JIT is disabled (NUMBA_DISABLE_JIT=1)"

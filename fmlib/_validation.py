@@ -27,9 +27,9 @@ from sklearn.model_selection import train_test_split
 MAX_FEATURE_MAGNITUDE = math.sqrt(np.finfo(np.float64).max)  # about 1.3e154
 
 # A parameter larger than this is treated as divergence even though it is still
-# finite: no sensibly scaled problem needs one (the largest features allowed
-# above times such a weight already leave no headroom in float64), and a
-# model made of such numbers predicts nothing one can stand behind.
+# finite: no model of sensibly scaled data needs one, such values only arise on
+# the way to overflow (a few more steps of a diverging SGD), and a model made
+# of them predicts nothing one can stand behind.
 MAX_PARAMETER_MAGNITUDE = 1e50
 
 # Below this init_std, the products of two initial factors underflow to
@@ -160,8 +160,9 @@ def drop_explicit_zeros(X):
     weights of a feature the sample does not have.
     """
     X = sp.csr_matrix(X)
-    if not X.has_canonical_format or not X.data.all():
-        X = X.copy()
+    contiguous = all(a.flags.c_contiguous for a in (X.data, X.indices, X.indptr))
+    if not contiguous or not X.has_canonical_format or not X.data.all():
+        X = X.copy()  # contiguous copies of the three arrays
         X.sum_duplicates()
         X.eliminate_zeros()  # after summing: duplicates may cancel
     return X
@@ -312,7 +313,7 @@ def check_factor_memory(n_features, n_factors):
             f"n_factors={n_factors} with {n_features} features needs a factor matrix of "
             f"{needed:.3g} bytes (8 * n_features * n_factors), more than this machine's "
             f"{available / 2**30:.3g} GiB of memory. Use a much smaller n_factors "
-            "(from 2 to about 100 is usual)."
+            "(from 2 to about 100 is usual), or fewer features."
         )
 
 
