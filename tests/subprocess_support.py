@@ -30,7 +30,7 @@ def run_python(code, *, env=None, unset=(), timeout=240, cwd=None, user_prefix=(
     return subprocess.run(
         [*user_prefix, sys.executable, "-c", textwrap.dedent(code)],
         env=full_env, capture_output=True, text=True, timeout=timeout,
-        cwd=cwd or REPO,
+        cwd=cwd or fmlib_dir,
     )
 
 
