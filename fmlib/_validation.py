@@ -228,8 +228,9 @@ def check_kernel_arrays(X, intercept, coef, factors, *, y=None, sample_weight=No
             raise ValueError(f"internal error: X.{what} has dtype {arr.dtype}; the kernels "
                              f"take C-contiguous {' or '.join(map(str, map(np.dtype, expected)))}")
     intercept_name, coef_name, factors_name = names
-    if isinstance(intercept, (bool, np.bool_)) or not isinstance(intercept, (float, np.floating, int, np.integer)) \
-            or not np.isfinite(intercept):
+    real = (float, np.floating, int, np.integer)
+    if (isinstance(intercept, (bool, np.bool_)) or not isinstance(intercept, real)
+            or not np.isfinite(intercept)):
         raise ValueError(f"{intercept_name} must be a finite float, got {intercept!r}: "
                          "the model was edited or loaded from an incompatible file. Fit it again.")
     _fitted_array(coef, coef_name, 1, f"(n_features,) = ({n_features},)")

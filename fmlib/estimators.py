@@ -6,7 +6,6 @@ import numbers
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_random_state, check_scalar
@@ -367,7 +366,8 @@ class _BaseFM(BaseEstimator):
             # one generator for the whole sequence of calls, so that each epoch
             # gets a new order even with an int random_state
             rng = getattr(self, "_partial_fit_rng", None) or _check_random_state(self.random_state)
-            loss_curve, val_curve, n_iter = self.loss_curve_, self.validation_loss_curve_, self.n_iter_
+            loss_curve, val_curve = self.loss_curve_, self.validation_loss_curve_
+            n_iter = self.n_iter_
         else:
             rng = _check_random_state(self.random_state)
             params = self._fresh_params(X.shape[1], rng)
