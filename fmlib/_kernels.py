@@ -2,7 +2,11 @@
 
 Plain ``@njit(cache=True)`` functions over NumPy arrays, with no Python
 objects, so that they compile once per array signature and the compiled code
-is reused from Numba's on-disk cache in later processes.
+is reused from Numba's on-disk cache in later processes. Where Numba is
+missing or disabled, :mod:`fmlib._jit` leaves them as plain Python (the same
+code, much slower; the prefetch hints become no-ops). They index without
+bounds checks: callers run :func:`fmlib._validation.check_kernel_arrays`
+first.
 
 Layout
 ------

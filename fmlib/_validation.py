@@ -170,7 +170,8 @@ def drop_explicit_zeros(X):
 
 def check_feature_magnitude(X, input_name="X"):
     """Reject feature values whose square overflows float64 (the FM squares them)."""
-    largest = float(np.abs(X.data).max(initial=0.0))
+    # max and min rather than abs: no temporary array the size of the data
+    largest = max(float(X.data.max(initial=0.0)), -float(X.data.min(initial=0.0)))
     if largest > MAX_FEATURE_MAGNITUDE:
         raise ValueError(
             f"{input_name} contains a value of magnitude {largest:.3g}: the factorization "
@@ -182,9 +183,11 @@ def check_feature_magnitude(X, input_name="X"):
 
 def check_finite_output(out, X, input_name="X"):
     """Raise instead of returning a prediction that is inf or NaN."""
+    if np.isfinite(out).all():
+        return
     bad = ~np.isfinite(out)
     if bad.any():
-        largest = float(np.abs(X.data).max(initial=0.0))
+        largest = max(float(X.data.max(initial=0.0)), -float(X.data.min(initial=0.0)))
         raise ValueError(
             f"The model's output is not finite for {int(bad.sum())} of the "
             f"{out.shape[0]} rows of {input_name} (the first: row "
