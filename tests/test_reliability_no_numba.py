@@ -130,3 +130,14 @@ def test_kernel_test_suite_passes_without_numba(mode):
     assert_ran_cleanly(proc)
     summary = proc.stdout.strip().splitlines()[-1]
     assert "passed" in summary and "failed" not in summary and "error" not in summary, summary
+
+
+def test_the_plain_python_decorator_returns_the_function_itself():
+    from fmlib import _jit
+
+    def kernel(a):
+        return a + 1
+
+    assert _jit._python_njit(kernel) is kernel
+    assert _jit._python_njit(cache=True, fastmath={"reassoc"})(kernel) is kernel
+    assert _jit._python_prefetch(np.zeros(3), 10**12) is None  # a hint: never indexes
