@@ -133,9 +133,44 @@ def check_sparse_structure(X, input_name="X"):
                 bad = coord.min() if coord.min() < 0 else coord.max()
                 raise _malformed(input_name, f"its {what} indices hold {bad}, but it has "
                                              f"{size} {what}s (valid: 0 to {size - 1})")
-    else:  # lil, dok, dia: their conversion to COO builds the index arrays
+    elif fmt == "lil":
+        _check_lil(X.rows, X.data, n_rows, n_cols, input_name)
+        return check_sparse_structure(X.tocoo(), input_name)
+    elif fmt == "dia":
+        data, offsets = X.data, X.offsets
+        if not isinstance(data, np.ndarray) or data.ndim != 2:
+            raise _malformed(input_name, "its data must be a 2-D array of diagonals")
+        offsets = _index_array(offsets, "offsets", input_name)
+        if offsets.shape[0] != data.shape[0] or np.unique(offsets).shape[0] != offsets.shape[0]:
+            raise _malformed(input_name, f"it has {offsets.shape[0]} offsets for "
+                                         f"{data.shape[0]} diagonals (they must match, "
+                                         "without repeated offsets)")
+        return check_sparse_structure(X.tocoo(), input_name)
+    else:  # dok: its conversion to COO builds the index arrays from its keys
         return check_sparse_structure(X.tocoo(), input_name)
     return _with_standard_index_dtype(X)
+
+
+def _check_lil(rows, data, n_rows, n_cols, input_name):
+    """LIL keeps a list of column indices and a list of values per row; scipy's
+    conversion trusts that there are ``n_rows`` of each, of equal lengths."""
+    for what, lists in (("rows", rows), ("data", data)):
+        if (not isinstance(lists, np.ndarray) or lists.ndim != 1
+                or lists.shape[0] != n_rows or lists.dtype != object):
+            raise _malformed(input_name, f"its {what} must be an object array of {n_rows} "
+                                         "lists, one per row")
+    for i in range(n_rows):
+        columns, values = rows[i], data[i]
+        if not isinstance(columns, list) or not isinstance(values, list):
+            raise _malformed(input_name, f"row {i} is not a pair of lists")
+        if len(columns) != len(values):
+            raise _malformed(input_name, f"row {i} has {len(columns)} column indices but "
+                                         f"{len(values)} values")
+        for j in columns:
+            if not isinstance(j, (int, np.integer)) or isinstance(j, (bool, np.bool_)) \
+                    or not 0 <= j < n_cols:
+                raise _malformed(input_name, f"row {i} holds column {j!r}, but it has "
+                                             f"{n_cols} columns (valid: 0 to {n_cols - 1})")
 
 
 def _with_standard_index_dtype(X):

@@ -133,6 +133,77 @@ def test_malformed_structures_raise_value_error_before_any_kernel():
     assert not mutated, mutated
 
 
+_LIL_DIA_CHILD = r'''
+import json
+import numpy as np, scipy.sparse as sp
+from fmlib import FMRegressor, _kernels
+
+def forbidden(*args, **kwargs):
+    raise AssertionError("a kernel ran on a malformed matrix")
+
+fitted = FMRegressor(n_epochs=1, random_state=0).fit(np.eye(3), [1.0, 2.0, 3.0])
+_kernels.sgd_epoch = _kernels.predict = forbidden
+
+def object_array(lists):
+    out = np.empty(len(lists), dtype=object)
+    for i, item in enumerate(lists):
+        out[i] = item
+    return out
+
+def lil(case):
+    X = sp.lil_matrix(np.eye(3))
+    if case == "more_rows_than_shape":  # heap corruption in scipy's tocsr
+        X.rows, X.data = object_array([[0] * 100] * 5), object_array([[1.0] * 100] * 5)
+    elif case == "fewer_rows_than_shape":
+        X.rows = object_array([[0]])
+    elif case == "longer_values_than_indices":
+        X.data[0] = [1.0] * 1000
+    elif case == "column_out_of_range":
+        X.rows[1] = [10**9]
+    elif case == "negative_column":
+        X.rows[2] = [-1]
+    return X
+
+def dia(case):
+    X = sp.dia_matrix(np.eye(3) + np.eye(3, k=1))
+    if case == "more_offsets_than_diagonals":
+        X.offsets = np.array([0, 1, 2])
+    elif case == "repeated_offsets":
+        X.offsets = np.array([1, 1])
+    elif case == "float_offsets":
+        X.offsets = X.offsets.astype(float)
+    return X
+
+report = []
+cases = [(lil, c) for c in ("more_rows_than_shape", "fewer_rows_than_shape",
+                            "longer_values_than_indices", "column_out_of_range",
+                            "negative_column")]
+cases += [(dia, c) for c in ("more_offsets_than_diagonals", "repeated_offsets", "float_offsets")]
+for make, case in cases:
+    for name, call in (("fit", lambda X: FMRegressor(n_epochs=1).fit(X, [1.0, 2.0, 3.0])),
+                       ("predict", lambda X: fitted.predict(X))):
+        try:
+            call(make(case))
+            outcome = "no error"
+        except ValueError as exc:
+            outcome = ("ValueError" if str(exc).startswith("X is a malformed sparse matrix")
+                       else "another ValueError: " + str(exc))
+        except BaseException as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+        report.append([make.__name__, case, name, outcome])
+print(json.dumps(report))
+'''
+
+
+def test_malformed_lil_and_dia_matrices_raise_before_scipy_converts_them():
+    proc = run_python(_LIL_DIA_CHILD)
+    assert_ran_cleanly(proc)
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(report) == 16
+    wrong = [r for r in report if r[3] != "ValueError"]
+    assert not wrong, wrong
+
+
 def test_the_issue_reproducer_is_a_clear_error_in_process():
     # The exact reproducer of the issue; safe in-process because validation
     # now runs first (the subprocess tests above would catch a regression).
