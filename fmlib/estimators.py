@@ -282,7 +282,9 @@ class _BaseFM(BaseEstimator):
                 f"{_validation.MAX_PARAMETER_MAGNITUDE:g}) with "
                 f"learning_rate={self.learning_rate}. "
                 f"Lower the learning rate (try {self.learning_rate / 10:g}), or scale "
-                "the features to a smaller range. The estimator keeps the parameters "
+                "the features"
+                f"{' and centre the targets' if self._loss_kind == _kernels.SQUARED else ''}"
+                " to a smaller range. The estimator keeps the parameters "
                 "it had before this call."
             )
         return mean_loss
