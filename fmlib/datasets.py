@@ -286,13 +286,14 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _read_capped(path: Path, limit: int = _MAX_MEMBER_BYTES) -> bytes:
+def _read_capped(path: Path, limit: int | None = None) -> bytes:
     """The bytes of ``path``, refusing a file larger than ``limit`` unread.
 
     The size is checked with ``stat`` first, so a huge wrong file is refused
     without being read; the read itself stops after ``limit + 1`` bytes, for
     a file that grows in between.
     """
+    limit = _MAX_MEMBER_BYTES if limit is None else limit
     size = path.stat().st_size
     too_big = (
         f"{path} is larger than {limit:,} bytes: it is not the data file this "
@@ -550,13 +551,23 @@ def _names_excerpt(names) -> str:
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, url: str,
-                 limit: int = _MAX_MEMBER_BYTES) -> bytes:
+                 limit: int | None = None) -> bytes:
     """The bytes of one member, never more than ``limit`` of them.
 
     The size in the archive's header is checked first, but is not trusted:
     the member is decompressed as a stream that stops after ``limit + 1``
-    bytes, whatever the header says.
+    bytes, whatever the header says. Only stored and deflated members are
+    read: zipfile bounds the output of each deflate step, but decompresses
+    a whole chunk of a bzip2 or LZMA member at once, which a few kilobytes
+    can make gigabytes (and the official archives use deflate).
     """
+    limit = _MAX_MEMBER_BYTES if limit is None else limit
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise DataUnavailableError(
+            f"{info.filename!r} in the archive from {url} uses compression "
+            f"method {info.compress_type}; only stored and deflated members "
+            f"are read (the official archive uses deflate)"
+        )
     too_big = (
         f"{info.filename!r} in the archive from {url} is larger than "
         f"{limit:,} bytes; that is not the data file"
@@ -565,7 +576,16 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, url: str,
         raise DataUnavailableError(too_big)
     try:
         with zf.open(info) as member:
-            data = member.read(limit + 1)
+            # in chunks: each read asks the decompressor for at most _CHUNK
+            # bytes, so memory stays near the limit whatever the input
+            parts, size = [], 0
+            while size <= limit:
+                part = member.read(min(_CHUNK, limit + 1 - size))
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
+            data = b"".join(parts)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError) as exc:
         # RuntimeError: an encrypted member; NotImplementedError: an unknown
