@@ -619,8 +619,9 @@ def _check_writable(folder: Path) -> None:
     """Refuse, before downloading, a folder the download could not be saved in.
 
     An existing folder is tried by creating (and removing) a file in it, the
-    only check that also works for ACLs and read-only mounts; a missing one
-    by its nearest existing parent, which must be writable to create it.
+    only check that also works for root, ACLs and read-only mounts; a
+    missing one by creating (and removing) a folder in its nearest existing
+    parent, where it would have to be created.
     """
     advice = (
         f"pass a writable folder as data_home, or set the environment "
@@ -640,11 +641,17 @@ def _check_writable(folder: Path) -> None:
     parent = folder
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+    probe = parent / f".fmlib-write-test.{secrets.token_hex(8)}"
+    try:
+        if not parent.is_dir():
+            raise NotADirectoryError(f"{parent} is not a folder")
+        probe.mkdir()
+    except OSError as exc:
         raise DataUnavailableError(
-            f"cannot create the data folder {folder}: {parent} is not a "
-            f"writable folder; {advice}"
-        )
+            f"cannot create the data folder {folder}: cannot write into {parent} "
+            f"({type(exc).__name__}: {exc.strerror or exc}); {advice}"
+        ) from exc
+    probe.rmdir()
 
 
 def _create_new_file(folder: Path, stem: str):

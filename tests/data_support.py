@@ -36,6 +36,32 @@ def zip_bytes(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> by
     return buf.getvalue()
 
 
+def empty_members_zip(names) -> bytes:
+    """A stored zip of empty members, built directly (zipfile's writer takes
+    seconds for 200,000 members)."""
+    local, central = bytearray(), bytearray()
+    for name in names:
+        encoded = name.encode("ascii")
+        offset = len(local)
+        # local header: signature, version, flags, method, time, date, crc,
+        # sizes, name length, extra length
+        local += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, 0, 0, 0,
+                             len(encoded), 0) + encoded
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0,
+                               0x21, 0, 0, 0, len(encoded), 0, 0, 0, 0, 0,
+                               offset) + encoded
+    count = len(names)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(count, 0xFFFF),
+                      min(count, 0xFFFF), len(central), len(local), 0)
+    if count >= 0xFFFF:
+        # zip64 end record and locator, for the member count
+        zip64_end = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count,
+                                count, len(central), len(local))
+        locator = struct.pack("<IIQI", 0x07064B50, 0, len(local) + len(central), 1)
+        end = zip64_end + locator + end
+    return bytes(local + central + end)
+
+
 def lie_about_sizes(archive: bytes, claimed: int) -> bytes:
     """The archive with every member's uncompressed size in its local and
     central headers replaced by ``claimed`` (what a hostile archive does)."""
