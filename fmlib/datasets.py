@@ -45,7 +45,6 @@ import re
 import secrets
 import socket
 import threading
-import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -255,12 +254,15 @@ def _locate(data_home=None, filename=SMS_SPAM_FILENAME) -> Path | None:
 def _locate_folder(data_home, subdir: str, filenames) -> Path | None:
     """The first ``<folder>/subdir`` holding every one of ``filenames``.
 
-    A folder with only some of them (an interrupted copy) is passed over.
+    A searched folder that is itself named ``subdir`` and holds the files
+    counts too (``data_home=".../ml-100k"`` is an easy slip, and should not
+    cost a download). A folder with only some of the files (an interrupted
+    copy) is passed over.
     """
     for d in _search_dirs(data_home):
-        candidate = d / subdir
-        if all((candidate / name).is_file() for name in filenames):
-            return candidate
+        for candidate in (d / subdir, d) if d.name == subdir else (d / subdir,):
+            if all((candidate / name).is_file() for name in filenames):
+                return candidate
     return None
 
 
@@ -1220,7 +1222,8 @@ def load_movielens_100k(data_home=None, *, download=True,
     ----------
     data_home : str or os.PathLike, optional
         A folder to look in first (for ``data_home/ml-100k/u.data`` and so
-        on), and to download into.
+        on; a ``data_home`` that is itself an ``ml-100k`` folder holding the
+        files is read directly), and to download into.
     download : bool, default True
         Whether to download the archive when no folder has the files.
     timeout : float, default 10.0

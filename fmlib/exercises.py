@@ -262,7 +262,8 @@ def _call_with_alarm(function, args, seconds):
     previous = signal.signal(signal.SIGALRM, on_alarm)
     result = error = None
     try:
-        signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
+        # at least a millisecond: setitimer takes a zero as "disarm"
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), 0.25)
         try:
             result = function(*args)
         except _TimeLimitExceeded:

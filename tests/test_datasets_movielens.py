@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import fmlib.datasets as ds
-from data_support import closed_port_url, isolated, server, sha, zip_bytes  # noqa: F401
+from data_support import isolated, server, sha, zip_bytes  # noqa: F401
 
 _ENV_AT_START = os.environ.get(ds.ENV_DATA_HOME)
 REAL_DATA_DIR = (
@@ -277,6 +277,15 @@ def test_incomplete_folder_is_passed_over(tmp_path, monkeypatch, isolated, synth
     _place(tmp_path / "explicit", {"u.data": U_DATA, "u.user": U_USER})
     _place(isolated["cache"])
     _check_synthetic(ds.load_movielens_100k(tmp_path / "explicit", download=False))
+
+
+def test_data_home_naming_the_ml_100k_folder_itself(tmp_path, synthetic):
+    folder = _place(tmp_path)
+    _check_synthetic(ds.load_movielens_100k(folder, download=False))
+    # any other name: the files must be in its ml-100k/ subfolder
+    renamed = folder.rename(tmp_path / "movielens")
+    with pytest.raises(ds.DataUnavailableError):
+        ds.load_movielens_100k(renamed, download=False)
 
 
 def test_missing_without_download_says_where_to_put_it(tmp_path, isolated):
