@@ -93,12 +93,14 @@ MOVIELENS_100K_FILE_SHA256 = {
     "u.user": "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c",
     "u.item": "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701",
 }
-#: The 19 genre flags of ``u.item``, in file order.
-MOVIELENS_GENRES = (
+#: The 19 genre flags of ``u.item``, in file order. A list, not a tuple, so
+#: that ``items[MOVIELENS_GENRES]`` selects the columns (pandas reads a tuple
+#: as one key).
+MOVIELENS_GENRES = [
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",
     "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror",
     "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
-)
+]
 _MOVIELENS_FILES = ("u.data", "u.user", "u.item")
 # The number of films: what a u.item that is not the official file must hold
 # (a module constant so that tests can check the structure on a small file).

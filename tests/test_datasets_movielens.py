@@ -109,6 +109,7 @@ def _check_synthetic(data):
     assert it.loc[2, "unknown"] == 1
     assert all(it[g].dtype == np.int64 for g in GENRES)
     assert data.genres == GENRES and isinstance(data.genres, list)
+    assert data.genres is not ds.MOVIELENS_GENRES  # a copy: the constant stays intact
 
 
 # --------------------------------------------------------------------------
@@ -160,6 +161,7 @@ def test_real_matches_the_files(real_folder):
 
 def test_real_genre_counts_and_years(real_folder):
     it = ds.load_movielens_100k(download=False)["items"]
+    assert it[ds.MOVIELENS_GENRES].shape == (1682, 19)  # selects with the constant
     # the counts that ../shared/data/README.md gives for the official file
     counts = it[GENRES].sum()
     assert (counts["Drama"], counts["Comedy"], counts["Action"], counts["Thriller"],
