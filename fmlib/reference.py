@@ -13,6 +13,8 @@ the latent factor vector of feature ``i``. The model is
                + \\sum_{i<j} \\langle v_i, v_j \\rangle x_i x_j .
 """
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -126,18 +128,41 @@ def fm_gradient(x, w0, w, V):
     return 1.0, x.copy(), d_V
 
 
+def _real_array(value, name):
+    """``value`` as a float64 array, if it holds real numbers only."""
+    array = np.asarray(value)
+    if array.dtype.kind == "O":
+        # Python ints beyond int64, Fractions...: numbers, but not None
+        if all(isinstance(v, numbers.Real) for v in array.flat):
+            return array.astype(float)
+    elif array.dtype.kind in "biuf":
+        return array.astype(float, copy=False)
+    raise TypeError(
+        f"{name} must be real numbers (a float or an array of floats), got "
+        f"{type(value).__name__}" + (f" of {array.dtype}" if array.dtype.kind != "O" else "")
+    )
+
+
 def sigmoid(z):
     """Logistic function ``1 / (1 + exp(-z))``, without overflow for any ``z``.
 
     Parameters
     ----------
     z : float or array-like
+        Real numbers (bool, int or float).
 
     Returns
     -------
     float or ndarray
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not real numbers: None, a string, complex numbers or
+        other objects (which ``np.asarray(z, dtype=float)`` would turn into
+        NaN, or parse, or cut to their real part).
     """
-    z = np.asarray(z, dtype=float)
+    z = _real_array(z, "z")
     # exp of a non-positive number never overflows
     e = np.exp(-np.abs(z))
     out = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
