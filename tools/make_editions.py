@@ -66,7 +66,7 @@ def toc_pages(root=ROOT):
                            "`root: book/intro`); see https://jupyterbook.org/en/stable/structure/toc.html")
     files = [toc["root"]]
     for part in toc.get("parts", [toc]):
-        entries = part.get("chapters", []) if isinstance(part, dict) else None
+        entries = (part.get("chapters") or []) if isinstance(part, dict) else None
         if not isinstance(entries, list):
             raise EditionError(f"{toc_file}: every part needs a list of `chapters:` ({part!r} is not).")
         for entry in entries:
@@ -335,15 +335,15 @@ class _Chapter:
         self.cells = []              # code cells: dict(line, tags, source, label)
         self.solution_lines = set()  # lines holding solution text
         self.fragments = []          # (line, "code" or "text", solution text)
-        self.stubs = []              # the student's stub of every solution cell
+        self.shown = []              # what the stubs show of the solutions: imports, signatures, docstrings
 
     def where(self, line):
         return f"{self.path}, line {line}"
 
     def allowed_text(self):
-        """The chapter without its solutions, plus the stubs: text the student may see."""
+        """The chapter without its solutions, plus what a stub shows: text the student may see."""
         kept = [text for number, text in enumerate(self.lines, start=1) if number not in self.solution_lines]
-        return "\n".join(kept + self.stubs)
+        return "\n".join(kept + self.shown)
 
 
 def _closes(line, fence):
@@ -542,9 +542,10 @@ def _file_cell(chapter, cell, exercise, start, line):
                 f"exercise {start[0]!r}: {error.msg}. A solution cell is plain Python (no IPython "
                 "magics); fix it so that it runs.") from None
         try:
-            chapter.stubs.append(stub_source(source, start[0]))
+            stub_source(source, start[0])
         except EditionError as error:
             raise EditionError(f"{chapter.where(line)}: {error}") from None
+        chapter.shown.extend(_shown_parts(source))
         for number in range(cell["line"], cell["end"] + 1):
             chapter.solution_lines.add(number)
         chapter.fragments.extend((cell["line"] + offset, "code", text)
@@ -579,6 +580,27 @@ def _solution_code(source):
                 segment = ast.get_source_segment(source, statement) or ""
                 pieces.extend((statement.lineno - 1 + k, text) for k, text in enumerate(segment.split("\n")))
     return pieces
+
+
+def _shown_parts(source):
+    """What a stub may show of a solution cell: imports, decorators, signatures, docstrings.
+
+    Computed from the solution itself, not from the stub, so that a stub that
+    keeps too much is still caught by the leak scan.
+    """
+    tree = ast.parse(source)
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    lines = source.splitlines(keepends=True)
+    parts = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            parts.append(ast.get_source_segment(source, node))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            parts.extend("@" + ast.get_source_segment(source, d) for d in node.decorator_list)
+            parts.append(_segment(lines, (node.lineno, node.col_offset), _signature_end(tokens, node)))
+            if ast.get_docstring(node, clean=False) is not None:
+                parts.append(ast.get_source_segment(source, node.body[0]))
+    return parts
 
 
 def _check_chapter_cells(chapter):
@@ -677,7 +699,7 @@ def find_leaks(chapters_read, student_notebooks):
         joined = "\n".join(_strings(json.loads(text)))
         words = _words(joined)
         students[name] = (_normalise(joined), " " + " ".join(words) + " ", _windows(words))
-    leaks = []
+    leaks, seen = [], set()
     for chapter in chapters_read:
         for line, kind, text in chapter.fragments:
             if kind == "code":
@@ -698,17 +720,19 @@ def find_leaks(chapters_read, student_notebooks):
                 else:
                     windows = _windows(words) - allowed_windows
                     found = [name for name, (_, _, seen) in students.items() if windows & seen]
-            leak = [f"{chapter.where(line)} ({text.strip()[:60]!r}) is in {name}" for name in found]
-            leaks.extend(item for item in leak if item not in leaks)
+            for name in found:
+                if (chapter.path, line, name) not in seen:   # a line and its statement: one leak
+                    seen.add((chapter.path, line, name))
+                    leaks.append(f"{chapter.where(line)} ({text.strip()[:60]!r}) is in {name}")
     return leaks
 
 
 def _check_no_leaks(chapters_read, folder, archive):
     """Raise EditionError if solution text is in the student folder or its zip."""
-    notebooks = {str(path): path.read_text() for path in sorted(Path(folder).glob("*.ipynb"))}
+    notebooks = {f"student/{path.name}": path.read_text() for path in sorted(Path(folder).glob("*.ipynb"))}
     with zipfile.ZipFile(archive) as zf:
-        notebooks.update({f"{archive}:{name}": zf.read(name).decode() for name in zf.namelist()
-                          if name.endswith(".ipynb")})
+        notebooks.update({f"{Path(archive).name.split('.new-')[0].lstrip('.')}:{name}": zf.read(name).decode()
+                          for name in zf.namelist() if name.endswith(".ipynb")})
     leaks = find_leaks(chapters_read, notebooks)
     if leaks:
         raise EditionError("solution text reached the student edition, which was therefore not written:\n  "
@@ -847,8 +871,21 @@ def _swap_into_place(staged, target, old):
 def _stage(out, edition, notebooks, root, readme):
     """Write an edition into a new hidden folder beside its place, and its zip; return both."""
     folder = _staging_name(out, edition, "new")
+    archive = out / f".fm-book-{edition}.zip.new-{os.getpid():x}-{secrets.token_hex(4)}"
     folder.mkdir()
-    _write_marker(folder, edition)          # marks it as the tool's own even if the run stops here
+    try:
+        _write_edition_files(folder, archive, edition, notebooks, root, readme)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        if archive.exists():
+            archive.unlink()
+        raise
+    return folder, archive
+
+
+def _write_edition_files(folder, archive, edition, notebooks, root, readme):
+    """Write the notebooks, fmlib, the README and the marker into ``folder``, then zip them."""
+    _write_marker(folder, edition)          # marks it as the tool's own even if the run is killed
     for name, notebook in notebooks:
         nbformat.write(notebook, folder / name)
     shutil.copytree(root / "fmlib", folder / "fmlib",
@@ -857,13 +894,11 @@ def _stage(out, edition, notebooks, root, readme):
         shutil.copy(root / name, folder / name)
     (folder / "README.md").write_text(readme)
     _write_marker(folder, edition, {str(path.relative_to(folder)): _digest(path) for path in _files(folder)})
-    archive = out / f".fm-book-{edition}.zip.new-{os.getpid():x}-{secrets.token_hex(4)}"
     with zipfile.ZipFile(archive, "x", zipfile.ZIP_DEFLATED) as zf:
         zf.comment = _archive_comment(edition)
         for file in sorted(folder.rglob("*")):
             if file.is_file() and file.name != MARKER:
                 zf.write(file, Path(f"fm-book-{edition}") / file.relative_to(folder))
-    return folder, archive
 
 
 def write_editions(out, root=ROOT, force=False):
@@ -954,9 +989,11 @@ def main(argv=None):
                         help="output folder (default: _build/editions)")
     parser.add_argument("--force", action="store_true",
                         help="replace edition folders this tool wrote even if files in them changed")
+    parser.add_argument("--book", default=str(ROOT),
+                        help="the book's folder, with _toc.yml and fmlib/ (default: this repository)")
     args = parser.parse_args(argv)
     try:
-        written = write_editions(args.out, force=args.force)
+        written = write_editions(args.out, root=Path(args.book), force=args.force)
     except EditionError as error:
         sys.exit(f"make_editions: {error}")
     for edition, (folder, archive) in written.items():
