@@ -469,6 +469,15 @@ def test_written_solutions_in_every_fence_form_are_hidden(tmp_path, solution, ex
     assert labels == ["after-talk", "after-talk"]
 
 
+def test_inline_backticks_and_cell_breaks_are_not_markup(tmp_path):
+    body = ("```inline code``` starts this line and opens no fence.\n\n"
+            + code_exercise("ex-a", SOLUTION).replace("::::{solution-end}", "+++\n\n::::{solution-end}"))
+    book = make_book(tmp_path / "book", {"one": body})
+    out = tmp_path / "out"
+    make_editions.write_editions(out, root=book)
+    assert "SECRET_DOUBLE_STEP" not in student_text(out)
+
+
 def test_a_code_exercise_in_backtick_fences(tmp_path):
     body = code_exercise("bt-double", SOLUTION).replace(":::{exercise}", "```{exercise}").replace(
         "of bt-double.\n:::", "of bt-double.\n```").replace("::::{solution-start} bt-double\n:class: dropdown\n::::",
@@ -606,6 +615,16 @@ def test_a_broken_config_is_a_clear_error(tmp_path, config, match):
     book = make_book(tmp_path / "book", config=config)
     with pytest.raises(EditionError, match=match):
         make_editions.write_editions(tmp_path / "out", root=book)
+
+
+def test_malformed_yaml_in_a_chapter_is_a_clear_error(tmp_path):
+    chapter_error(tmp_path, code_exercise("ex-a", SOLUTION).replace(":tags: [solution]", ":tags: [solution"),
+                  r"one.md, line \d+: malformed value of the option :tags:")
+    book = make_book(tmp_path / "other")
+    chapter = book / "book" / "one.md"
+    chapter.write_text(chapter.read_text().replace("  language: python", "  language: [python"))
+    with pytest.raises(EditionError, match="one.md: jupytext cannot read it"):
+        make_editions.write_editions(tmp_path / "out2", root=book)
 
 
 def test_a_missing_toc_is_a_clear_error(book, tmp_path):

@@ -324,6 +324,7 @@ place the file `SMSSpamCollection` in a folder and set `FMLIB_DATA_HOME` to it
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
 _DIRECTIVE = re.compile(r"^[ \t]*\{(?P<name>[^}\s]+)\}[ \t]*(?P<args>.*?)[ \t]*$")
 _OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
+_CELL_BREAK = re.compile(r"^\+\+\+([ \t].*)?$")   # jupytext's line between two Markdown cells
 _EXERCISE_DIRECTIVES = ("exercise", "solution", "solution-start", "solution-end")
 
 
@@ -417,6 +418,8 @@ def _read_chapter(path):
             index += 1
             continue
         match = _FENCE.match(line)
+        if match and match["fence"][0] == "`" and "`" in match["info"]:
+            match = None            # ```inline code``` at the start of a line, not a fence (CommonMark)
         directive = _DIRECTIVE.match(match["info"]) if match else None
         if match and directive and directive["name"] == "code-cell" and match["fence"][0] != ":":
             if stack:
@@ -462,7 +465,7 @@ def _read_chapter(path):
             events.append(("text", index + 1, end + 1))
             index = end + 1
             continue
-        if line.strip():
+        if line.strip() and not _CELL_BREAK.match(line):
             events.append(("text", index + 1, index + 1))
         index += 1
     if stack:
