@@ -10,6 +10,14 @@ JupyterHub or an LMS needs nothing else.
 Usage::
 
     python tools/make_editions.py --out _build/editions
+
+It never deletes what it did not write: ``OUT/student`` and ``OUT/instructor``
+are replaced only if they carry the tool's marker file (``.fmlib-edition.json``)
+and nothing in them changed since (``--force`` replaces changed ones). Each
+edition is written beside its place and swapped in whole, after a scan that
+fails the run if any solution text would reach the student edition. A chapter
+whose exercises cannot be read without guessing (an unclosed fence, a solution
+under the wrong exercise, a syntax error) is refused with its file and line.
 """
 
 import argparse
@@ -354,8 +362,12 @@ def _closes(line, fence):
             and len(line) - len(line.lstrip(" ")) <= 3)
 
 
-def _options(chapter, start):
-    """Parse the options after a directive or code cell line; return (options, first body line index)."""
+def _options(chapter, start, yaml_values=True):
+    """Parse the options after a directive or code cell line; return (options, first body line index).
+
+    A code cell's ``:key: value`` options are YAML (``:tags: [solution]``); a
+    directive's are plain strings, as Sphinx reads them.
+    """
     lines, options, index = chapter.lines, {}, start
     if index < len(lines) and lines[index].strip() == "---":
         end = next((k for k in range(index + 1, len(lines)) if lines[k].strip() == "---"), None)
@@ -373,7 +385,8 @@ def _options(chapter, start):
     while index < len(lines) and _OPTION.match(lines[index]):
         match = _OPTION.match(lines[index])
         try:
-            options[match["key"]] = yaml.safe_load(match["value"]) if match["value"] else None
+            options[match["key"]] = (yaml.safe_load(match["value"]) if yaml_values and match["value"]
+                                     else match["value"].strip() or None)
         except yaml.YAMLError as error:
             raise EditionError(f"{chapter.where(index + 1)}: malformed value of the option "
                                f":{match['key']}: ({getattr(error, 'problem', error)}).") from None
@@ -449,8 +462,9 @@ def _read_chapter(path):
                 raise EditionError(f"{chapter.where(index + 1)}: a {{{name}}} inside the {{{outer['name']}}} "
                                    f"opened at line {outer['line']}; close that one first (is its fence "
                                    "missing?).")
-            options, body = _options(chapter, index + 1)
+            options, body = _options(chapter, index + 1, yaml_values=False)
             label = options.get("label") if name == "exercise" else (directive["args"].split() or [None])[0]
+            label = None if label is None else str(label)
             opened = {"name": name, "fence": match["fence"], "line": index + 1, "label": label, "body": body}
             stack.append(opened)
             events.append(("open", opened, index + 1))
@@ -513,9 +527,8 @@ def _file_solutions(chapter, events):
                 chapter.solution_lines.add(number)
                 chapter.fragments.append((number, "text", chapter.lines[number - 1]))
         elif kind == "text" and start:
-            first, last = item, line
             raise EditionError(
-                f"{chapter.where(first)}: text between the {{solution-start}} of line {start[1]} and its "
+                f"{chapter.where(item)}: text between the {{solution-start}} of line {start[1]} and its "
                 "{solution-end}; the student edition hides only the solution cells there, so this would "
                 "show. Move it into the solution cell as comments, or into a {solution} block.")
         elif kind == "cell":
@@ -800,8 +813,11 @@ def _check_replaceable(folder, edition, force):
 def _check_archive_replaceable(archive, edition):
     if not os.path.lexists(archive):
         return
-    if archive.is_symlink() or not archive.is_file() or not zipfile.is_zipfile(archive) \
-            or zipfile.ZipFile(archive).comment != _archive_comment(edition):
+    ours = archive.is_file() and not archive.is_symlink() and zipfile.is_zipfile(archive)
+    if ours:
+        with zipfile.ZipFile(archive) as zf:
+            ours = zf.comment == _archive_comment(edition)
+    if not ours:
         raise EditionError(f"{archive} exists and was not written by make_editions.py; it is left as it "
                            "is. Move it away or choose another --out.")
 
