@@ -430,6 +430,17 @@ def test_a_label_with_quotes_makes_a_stub_that_compiles():
         namespace["f"](1)
 
 
+@pytest.mark.parametrize("broken_stub, message", [
+    (lambda source, tokens, node, label: "def f(x)\n    raise NotImplementedError", "does not compile"),
+    (lambda source, tokens, node, label: "def f():\n    raise NotImplementedError", "does not keep the solution's signatures"),
+    (lambda source, tokens, node, label: "def f(x):\n    y = x\n    raise NotImplementedError", "keeps code of f"),
+])
+def test_every_stub_is_checked_before_it_is_used(monkeypatch, broken_stub, message):
+    monkeypatch.setattr(make_editions, "_function_stub", broken_stub)
+    with pytest.raises(EditionError, match=message):
+        make_editions.stub_source("def f(x):\n    return x\n", "ex-8")
+
+
 @pytest.mark.parametrize("source, message", [
     ("def f(x):\n    return (x\n", r"syntax error at line 2 of its cell"),
     ("%timeit 1\ndef f(x):\n    return x\n", "syntax error at line 1"),
