@@ -12,11 +12,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from book_support import ROOT, make_editions
 
@@ -736,3 +739,77 @@ def test_the_real_book_scan_is_not_vacuous():
     with_solutions = {chapter.path.name for chapter in chapters if chapter.fragments}
     assert {leak.rsplit(" is in ", 1)[1] for leak in found} == with_solutions
     assert len(found) > 100
+
+
+# --- Property: whatever the markup, a secret reaches students only through a failed run ----------
+
+FENCES = [":::", "::::", "```", "````", "~~~"]
+LABELS = ["a", "b"]
+MOSTLY_CLOSED = st.sampled_from([True, True, True, True, False])
+MOSTLY_A = st.sampled_from(["a", "a", "a", "b"])
+ATOM = st.one_of(
+    st.tuples(st.just("exercise"), st.sampled_from(LABELS), st.sampled_from(FENCES), st.booleans()),
+    st.tuples(st.just("start"), st.sampled_from(LABELS), st.sampled_from(FENCES), st.booleans()),
+    st.tuples(st.just("end"), st.just(""), st.sampled_from(FENCES), st.booleans()),
+    st.tuples(st.just("written"), st.sampled_from(LABELS), st.sampled_from(FENCES), st.booleans()),
+    st.tuples(st.just("cell"), st.sampled_from(["solution", "self-check", ""]), st.sampled_from(["```", "````"]),
+              st.booleans()),
+    st.tuples(st.just("text"), st.just(""), st.just(""), st.just(True)),
+)
+# Whole exercises, well formed but for the odd open fence or wrong label, so that many chapters pass.
+CODE_EXERCISE = st.tuples(
+    st.tuples(st.just("exercise"), st.just("a"), st.sampled_from(FENCES), MOSTLY_CLOSED),
+    st.tuples(st.just("start"), MOSTLY_A, st.sampled_from(FENCES), MOSTLY_CLOSED),
+    st.tuples(st.just("cell"), st.just("solution"), st.sampled_from(["```", "````"]), MOSTLY_CLOSED),
+    st.tuples(st.just("end"), st.just(""), st.sampled_from(FENCES), MOSTLY_CLOSED),
+    st.tuples(st.just("cell"), st.just("self-check"), st.sampled_from(["```", "````"]), MOSTLY_CLOSED),
+).map(list)
+DISCUSSION = st.tuples(
+    st.tuples(st.just("exercise"), st.just("a"), st.sampled_from(FENCES), MOSTLY_CLOSED),
+    st.tuples(st.just("written"), MOSTLY_A, st.sampled_from(FENCES), MOSTLY_CLOSED),
+).map(list)
+PARTS = st.lists(st.one_of(ATOM.map(lambda atom: [atom]), CODE_EXERCISE, DISCUSSION), min_size=1, max_size=5).map(
+    lambda groups: [atom for group in groups for atom in group])
+
+
+def render(parts):
+    chunks = []
+    for number, (kind, value, fence, closed) in enumerate(parts):
+        end = fence if closed else ""
+        if kind == "exercise":
+            chunks.append(f"{fence}{{exercise}}\n:label: {value}\n\nWrite f_{number}.\n{end}")
+        elif kind == "start":
+            chunks.append(f"{fence}{{solution-start}} {value}\n:class: dropdown\n{end}")
+        elif kind == "end":
+            chunks.append(f"{fence}{{solution-end}}\n{end}")
+        elif kind == "written":
+            chunks.append(f"{fence}{{solution}} {value}\n\nWritten answer SECRET_TEXT_{number} here.\n{end}")
+        elif kind == "cell":
+            tags = f":tags: [{value}]\n" if value else ""
+            body = (f'def f_{number}(x):\n    return "SECRET_CODE_{number}"' if value == "solution"
+                    else "print(1)")
+            chunks.append(f"{fence}{{code-cell}} ipython3\n{tags}\n{body}\n{end}")
+        else:
+            chunks.append("Plain prose here.")
+    return HEADER + "# Chapter\n\n" + "\n\n".join(chunks) + "\n"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PARTS)
+def test_no_markup_leaks_a_secret_without_an_error(parts):
+    """Random exercise markup, fences left open or not: the tool refuses it, or its scan catches any leak."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "chapter.md"
+        path.write_text(render(parts))
+        try:
+            chapter = make_editions._read_chapter(path)
+            make_editions._check_chapter_cells(chapter)
+            student = make_editions.make_edition(path, student=True)
+            instructor = make_editions.make_edition(path, student=False)
+            make_editions._check_filing(chapter, student, "student")
+            make_editions._check_filing(chapter, instructor, "instructor")
+        except EditionError:
+            return
+        text = nbformat.writes(student)
+        if not make_editions.find_leaks([chapter], {"student": text}):
+            assert "SECRET" not in text, path.read_text()

@@ -442,8 +442,9 @@ def _read_chapter(path):
                     f"close it with a line {stack[-1]['fence']!r} (a code cell cannot be inside it).")
             options, body = _options(chapter, index + 1)
             end = next((k for k in range(body, len(lines)) if _closes(lines[k], match["fence"])), None)
+            # A fence with a name inside a cell is the next cell or a directive: this one was left open.
             inner = next((k for k in range(body, end if end is not None else len(lines))
-                          if (m := _FENCE.match(lines[k])) and "{code-cell}" in m["info"]), None)
+                          if (m := _FENCE.match(lines[k])) and m["fence"][0] != ":" and m["info"].strip()), None)
             if end is None or inner is not None:
                 raise EditionError(f"{chapter.where(index + 1)}: the code cell is not closed; end it with "
                                    f"a line {match['fence']!r}.")
