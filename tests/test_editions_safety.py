@@ -5,8 +5,10 @@ Issue 10, kind 8. Every test builds a small book in ``tmp_path`` (``_toc.yml``,
 executed and the module runs in seconds.
 """
 
+import ast
 import asyncio
 import fcntl
+import importlib
 import inspect
 import json
 import os
@@ -414,6 +416,20 @@ def test_the_stub_compiles_keeps_the_signature_and_hides_the_body(source):
                                        for p in inspect.signature(function).parameters.values()))
 
 
+@pytest.mark.parametrize("module", ["textwrap", "functools", "asyncio.tasks", "dataclasses"])
+def test_every_function_of_some_stdlib_modules_can_be_stubbed(module):
+    """Real code in all its forms: each top-level function, as a solution cell, stubs and compiles."""
+    source = Path(importlib.import_module(module).__file__).read_text()
+    functions = [node for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    assert functions
+    for node in functions:
+        cell = "".join(f"@{ast.get_source_segment(source, d)}\n" for d in node.decorator_list)
+        cell += ast.get_source_segment(source, node) + "\n"
+        stub = make_editions.stub_source(cell, "ex-std")   # checks compile and signature itself
+        body = [statement for statement in ast.parse(stub).body[0].body]
+        assert isinstance(body[-1], ast.Raise) and len(body) <= 2, stub
+
+
 def test_an_async_solution_gets_an_async_stub():
     stub = make_editions.stub_source("import asyncio\n\n\nasync def f(x):\n    await asyncio.sleep(0)\n"
                                      "    return x * 1234567\n", "ex-async")
@@ -684,6 +700,27 @@ def test_a_written_solution_the_renderer_keeps_is_caught(tmp_path, monkeypatch):
     with pytest.raises(EditionError, match="interactions of rare pairs"):
         make_editions.write_editions(tmp_path / "out", root=book)
     assert not (tmp_path / "out" / "student").exists()
+
+
+def test_code_in_a_written_solution_is_scanned_as_code(tmp_path):
+    body = (":::{exercise}\n:label: talk\n\nDiscuss.\n:::\n\n::::{solution} talk\nLike this:\n\n"
+            "```python\nmodel.fit(X_secret)\n```\n::::\n")
+    chapter_path = tmp_path / "one.md"
+    chapter_path.write_text(HEADER + body)
+    chapter = make_editions._read_chapter(chapter_path)
+    leaking = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("model.fit(X_secret)")])
+    leaks = make_editions.find_leaks([chapter], {"leaking": nbformat.writes(leaking)})
+    assert len(leaks) == 1 and "model.fit(X_secret)" in leaks[0]
+
+
+def test_main_exits_non_zero_when_the_scan_finds_a_leak(book, tmp_path):
+    script = (f"import sys; sys.path.insert(0, {str(TOOL.parent)!r}); import make_editions as m; "
+              "m.stub_source = lambda source, label: source; "
+              f"m.main(['--book', {str(book)!r}, '--out', {str(tmp_path / 'out')!r}])")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("make_editions: solution text reached the student edition")
+    assert "Traceback" not in result.stderr and not (tmp_path / "out" / "student").exists()
 
 
 def test_a_leak_in_the_zip_alone_is_caught(book, tmp_path):

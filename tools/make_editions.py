@@ -523,10 +523,18 @@ def _file_solutions(chapter, events):
                                    "before it.")
             start = None
         elif kind == "close" and name == "solution":
-            # A written solution: its body is solution text.
+            # A written solution: its body is solution text (code, in its code blocks).
+            literal = None
             for number in range(item["body"] + 1, line):
+                text = chapter.lines[number - 1]
                 chapter.solution_lines.add(number)
-                chapter.fragments.append((number, "text", chapter.lines[number - 1]))
+                fence = _FENCE.match(text)
+                if literal is None and fence and fence["fence"][0] != ":":
+                    literal = fence["fence"]
+                elif literal is not None and _closes(text, literal):
+                    literal = None
+                else:
+                    chapter.fragments.append((number, "text" if literal is None else "code", text))
         elif kind == "text" and start:
             raise EditionError(
                 f"{chapter.where(item)}: text between the {{solution-start}} of line {start[1]} and its "
