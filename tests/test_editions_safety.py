@@ -7,7 +7,6 @@ executed and the module runs in seconds.
 
 import ast
 import asyncio
-import fcntl
 import importlib
 import inspect
 import json
@@ -283,6 +282,22 @@ def test_an_interrupted_run_keeps_the_old_editions_whole(book, tmp_path, monkeyp
     assert leftovers(out) == []
 
 
+def test_work_saved_while_the_tool_runs_is_not_lost(book, tmp_path, monkeypatch):
+    """A notebook saved into the old edition after the first check is caught by the check before the swap."""
+    out = tmp_path / "out"
+    make_editions.write_editions(out, root=book)
+    real_check = make_editions._check_no_leaks
+
+    def save_while_running(*args):
+        (out / "student" / "late_work.py").write_text("saved by Jupyter meanwhile")
+        return real_check(*args)
+    monkeypatch.setattr(make_editions, "_check_no_leaks", save_while_running)
+    with pytest.raises(EditionError, match="late_work.py"):
+        make_editions.write_editions(out, root=book)
+    assert (out / "student" / "late_work.py").read_text() == "saved by Jupyter meanwhile"
+    assert leftovers(out) == []
+
+
 def test_an_interrupted_swap_puts_the_old_folder_back(book, tmp_path, monkeypatch):
     """Where the system cannot swap two folders in one step, the two renames are undone together."""
     out = tmp_path / "out"
@@ -329,6 +344,7 @@ def test_what_a_killed_run_left_is_cleaned_but_nothing_else(book, tmp_path):
 
 
 def test_two_runs_at_once_are_refused(book, tmp_path):
+    fcntl = pytest.importorskip("fcntl")
     out = tmp_path / "out"
     out.mkdir()
     with open(out / ".make_editions.lock", "a") as handle:

@@ -870,7 +870,7 @@ def _exchange(first, second):
     """Swap two paths in one step (Linux's renameat2); False where that is not available."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):   # not Linux, or a C library without it
         return False
     at_cwd = -100
     return renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE) == 0
@@ -997,6 +997,7 @@ def write_editions(out, root=ROOT, force=False):
             # The last check, on exactly what will be published: no solution text for students.
             _check_no_leaks(chapters_read, staged[0][1], staged[0][2])
             for edition, folder, archive in staged:
+                _check_replaceable(out / edition, edition, force)   # again: Jupyter may have saved meanwhile
                 old = _swap_into_place(folder, out / edition, _staging_name(out, edition, "old"))
                 os.replace(archive, out / f"fm-book-{edition}.zip")
                 if old is not None:
