@@ -10,14 +10,30 @@ JupyterHub or an LMS needs nothing else.
 Usage::
 
     python tools/make_editions.py --out _build/editions
+
+It never deletes what it did not write: ``OUT/student`` and ``OUT/instructor``
+are replaced only if they carry the tool's marker file (``.fmlib-edition.json``)
+and nothing in them changed since (``--force`` replaces changed ones). Each
+edition is written beside its place and swapped in whole, after a scan that
+fails the run if any solution text would reach the student edition. A chapter
+whose exercises cannot be read without guessing (an unclosed fence, a solution
+under the wrong exercise, a syntax error) is refused with its file and line.
 """
 
 import argparse
 import ast
+import contextlib
+import ctypes
+import hashlib
+import io
+import json
+import os
 import re
+import secrets
 import shutil
 import sys
 import textwrap
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -30,18 +46,18 @@ SOLUTION_TAG = "solution"
 SELF_CHECK_TAG = "self-check"
 
 _EXERCISE = re.compile(
-    r"^(?P<fence>:{3,})\{exercise\}[^\n]*\n(?P<options>(?::[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$",
+    r"^(?P<fence>:{3,}|`{3,}|~{3,})\{exercise\}[^\n]*\n(?P<options>(?::[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$",
     re.M | re.S,
 )
 _WRITTEN_SOLUTION = re.compile(
-    r"^(?P<fence>:{3,})\{solution\}[ \t]*(?P<label>\S+)[^\n]*\n(?:(?::[^\n]*\n))*(?P<body>.*?)^(?P=fence)[ \t]*$",
+    r"^(?P<fence>:{3,}|`{3,}|~{3,})\{solution\}[ \t]*(?P<label>\S+)[^\n]*\n(?:(?::[^\n]*\n))*(?P<body>.*?)^(?P=fence)[ \t]*$",
     re.M | re.S,
 )
 _SOLUTION_START = re.compile(
-    r"^(?P<fence>:{3,})\{solution-start\}[ \t]*(?P<label>\S+)[^\n]*\n(?:(?::[^\n]*\n))*(?P=fence)[ \t]*$",
+    r"^(?P<fence>:{3,}|`{3,}|~{3,})\{solution-start\}[ \t]*(?P<label>\S+)[^\n]*\n(?:(?::[^\n]*\n))*(?P=fence)[ \t]*$",
     re.M,
 )
-_SOLUTION_END = re.compile(r"^(?P<fence>:{3,})\{solution-end\}[^\n]*\n(?P=fence)[ \t]*$", re.M)
+_SOLUTION_END = re.compile(r"^(?P<fence>:{3,}|`{3,}|~{3,})\{solution-end\}[^\n]*\n(?P=fence)[ \t]*$", re.M)
 _LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
 
 
@@ -51,10 +67,40 @@ class EditionError(ValueError):
 
 def toc_pages(root=ROOT):
     """Every page of the book, in the order of ``_toc.yml``, as paths."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [toc["root"]] + [entry["file"] for part in toc.get("parts", [toc])
-                            for entry in part.get("chapters", [])]
-    return [root / f"{name}.md" for name in files]
+    toc_file = Path(root) / "_toc.yml"
+    toc = _read_yaml(toc_file)
+    if not isinstance(toc, dict) or not toc.get("root"):
+        raise EditionError(f"{toc_file}: no `root:` entry naming the book's first page (for example "
+                           "`root: book/intro`); see https://jupyterbook.org/en/stable/structure/toc.html")
+    files = [toc["root"]]
+    for part in toc.get("parts", [toc]):
+        entries = (part.get("chapters") or []) if isinstance(part, dict) else None
+        if not isinstance(entries, list):
+            raise EditionError(f"{toc_file}: every part needs a list of `chapters:` ({part!r} is not).")
+        for entry in entries:
+            if isinstance(entry, dict) and "file" in entry:
+                files.append(entry["file"])
+            elif not (isinstance(entry, dict) and "url" in entry):   # links to other sites have no page
+                raise EditionError(f"{toc_file}: the chapter entry {entry!r} has no `file:`.")
+    pages = [Path(root) / f"{name}.md" for name in files]
+    missing = [str(page) for page in pages if not page.is_file()]
+    if missing:
+        raise EditionError(f"{toc_file} lists pages that do not exist: {', '.join(missing)}; "
+                           "fix the names (without the .md) or add the files.")
+    return pages
+
+
+def _read_yaml(path):
+    """Parse a YAML file; an EditionError naming the file and line if it is missing or malformed."""
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except OSError as error:
+        raise EditionError(f"{path}: cannot be read ({error.strerror}).") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise EditionError(f"{path}{where}: malformed YAML ({problem}); fix the file.") from None
 
 
 def chapters(root=ROOT):
@@ -72,6 +118,13 @@ def exercise_labels(markdown):
 def stub_source(source, label):
     """The student's version of a solution cell: imports and function stubs.
 
+    Each top-level function keeps its decorators, its signature as written
+    (defaults and annotations included: that is the signature) and its
+    docstring; everything after the signature's colon (comments, the body,
+    nested functions and classes) is replaced by ``# your code here`` and
+    ``raise NotImplementedError``. The stub is compiled, and its signatures
+    compared with the solution's, before it is returned.
+
     Parameters
     ----------
     source : str
@@ -82,32 +135,111 @@ def stub_source(source, label):
     Returns
     -------
     str
+
+    Raises
+    ------
+    EditionError
+        If the cell does not parse, holds anything but imports and function
+        definitions, or its stub would not compile.
     """
-    tree = ast.parse(source)
-    lines = source.splitlines()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise EditionError(
+            f"the solution of exercise {label!r} has a syntax error at line {error.lineno} of its "
+            f"cell: {error.msg}. Fix the solution cell so that it runs."
+        ) from None
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     kept = []
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             kept.append(ast.get_source_segment(source, node))
-        elif isinstance(node, ast.FunctionDef):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            body = node.body
-            has_docstring = (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                             and isinstance(body[0].value.value, str))
-            header_end = body[0].end_lineno if has_docstring else body[0].lineno - 1
-            header = "\n".join(lines[first - 1:header_end])
-            indent = re.match(r"\s*", lines[body[0].lineno - 1]).group(0) or "    "
-            kept.append(
-                f"{header}\n{indent}# your code here\n"
-                f'{indent}raise NotImplementedError("Exercise {label}: write {node.name} here.")'
-            )
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            kept.append(_function_stub(source, tokens, node, label))
         else:
             raise EditionError(
                 f"the solution of exercise {label!r} has a top-level {type(node).__name__} "
                 f"at line {node.lineno}; a solution cell may only hold imports and function "
                 "definitions (see CONTRIBUTING.md)."
             )
-    return "\n\n\n".join(kept) + "\n"
+    stub = "\n\n\n".join(kept) + "\n"
+    _check_stub(tree, stub, label)
+    return stub
+
+
+def _signature_end(tokens, node):
+    """(row, column) just after the colon that ends the signature of ``node``."""
+    depth, lambdas = 0, 0
+    for token in tokens:
+        if token.start < (node.lineno, node.col_offset):
+            continue
+        if token.type == tokenize.NAME and token.string == "lambda" and depth == 0:
+            lambdas += 1
+        elif token.type == tokenize.OP:
+            if token.string in "([{":
+                depth += 1
+            elif token.string in ")]}":
+                depth -= 1
+            elif token.string == ":" and depth == 0:
+                if lambdas == 0:
+                    return token.end
+                lambdas -= 1
+    raise EditionError(f"cannot find the end of the signature of {node.name}.")
+
+
+def _segment(lines, start, end):
+    """The source text between two (row, column) positions (rows from 1)."""
+    (row0, col0), (row1, col1) = start, end
+    if row0 == row1:
+        return lines[row0 - 1][col0:col1]
+    return "".join([lines[row0 - 1][col0:]] + lines[row0:row1 - 1] + [lines[row1 - 1][:col1]])
+
+
+def _function_stub(source, tokens, node, label):
+    lines = source.splitlines(keepends=True)
+    colon = _signature_end(tokens, node)
+    decorators = [f"@{ast.get_source_segment(source, d)}\n" for d in node.decorator_list]
+    signature = _segment(lines, (node.lineno, node.col_offset), colon)
+    first = node.body[0]
+    has_docstring = (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                     and isinstance(first.value.value, str))
+    # The body's own indentation if it starts on a line of its own, else four spaces.
+    indent = "    "
+    if first.lineno > colon[0]:
+        indent = re.match(r"[ \t]*", lines[first.lineno - 1]).group(0) or indent
+    body = []
+    if has_docstring:
+        body.append(indent + ast.get_source_segment(source, first) + "\n")
+    message = json.dumps(f"Exercise {label}: write {node.name} here.")
+    body.append(f"{indent}# your code here\n{indent}raise NotImplementedError({message})")
+    return "".join(decorators) + signature + "\n" + "".join(body)
+
+
+def _check_stub(tree, stub, label):
+    """Compile the stub; check it defines the solution's functions with the same signatures."""
+    try:
+        compile(stub, f"<stub of exercise {label}>", "exec", dont_inherit=True)
+        stub_tree = ast.parse(stub)
+    except SyntaxError as error:
+        raise EditionError(
+            f"the stub written for exercise {label!r} does not compile ({error.msg} at its line "
+            f"{error.lineno}); simplify the signature in the solution cell."
+        ) from None
+
+    def signatures(module):
+        return [(type(n).__name__, n.name, ast.dump(n.args), ast.dump(n.returns) if n.returns else None,
+                 [ast.dump(d) for d in n.decorator_list], ast.get_docstring(n, clean=False))
+                for n in module.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+    if signatures(stub_tree) != signatures(tree):
+        raise EditionError(f"the stub written for exercise {label!r} does not keep the solution's "
+                           "signatures; report this as a bug of tools/make_editions.py.")
+    for node in stub_tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            statements = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+            if len(statements) != 1 or not isinstance(statements[0], ast.Raise):
+                raise EditionError(f"the stub written for exercise {label!r} keeps code of {node.name}; "
+                                   "report this as a bug of tools/make_editions.py.")
 
 
 def _plain_markdown(markdown, numbering, student):
@@ -189,36 +321,694 @@ place the file `SMSSpamCollection` in a folder and set `FMLIB_DATA_HOME` to it
 """
 
 
-def write_editions(out, root=ROOT):
-    """Write both editions (notebooks, then a zip each) under ``out``."""
-    out = Path(out)
-    title = yaml.safe_load((root / "_config.yml").read_text())["title"]
+# --- Reading a chapter's exercises, independently of jupytext and of the rendering above -------
+#
+# The editions are only as safe as the tool's reading of the exercise markup. This reader walks
+# the raw Markdown line by line, the way MyST does (fences, directives, code cells), and refuses
+# a chapter whose solutions it cannot file under an exercise without guessing. Its result is then
+# compared with what jupytext and make_edition made of the same chapter, and it lists the text
+# that the leak scan looks for in the student edition.
+
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
+_DIRECTIVE = re.compile(r"^[ \t]*\{(?P<name>[^}\s]+)\}[ \t]*(?P<args>.*?)[ \t]*$")
+_OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
+_CELL_BREAK = re.compile(r"^\+\+\+([ \t].*)?$")   # jupytext's line between two Markdown cells
+_EXERCISE_DIRECTIVES = ("exercise", "solution", "solution-start", "solution-end")
+
+
+class _Chapter:
+    """What ``_read_chapter`` found in a chapter (line numbers count from 1)."""
+
+    def __init__(self, path, lines):
+        self.path, self.lines = path, lines
+        self.cells = []              # code cells: dict(line, tags, source, label)
+        self.solution_lines = set()  # lines holding solution text
+        self.fragments = []          # (line, "code" or "text", solution text)
+        self.shown = []              # what the stubs show of the solutions: imports, signatures, docstrings
+
+    def where(self, line):
+        return f"{self.path}, line {line}"
+
+    def allowed_text(self):
+        """The chapter without its solutions, plus what a stub shows: text the student may see."""
+        kept = [text for number, text in enumerate(self.lines, start=1) if number not in self.solution_lines]
+        return "\n".join(kept + self.shown)
+
+
+def _closes(line, fence):
+    """Whether ``line`` is a closing fence for an opening ``fence`` (same character, as long or longer)."""
+    stripped = line.strip()
+    return (len(stripped) >= len(fence) and set(stripped) == {fence[0]}
+            and len(line) - len(line.lstrip(" ")) <= 3)
+
+
+def _options(chapter, start, yaml_values=True):
+    """Parse the options after a directive or code cell line; return (options, first body line index).
+
+    A code cell's ``:key: value`` options are YAML (``:tags: [solution]``); a
+    directive's are plain strings, as Sphinx reads them.
+    """
+    lines, options, index = chapter.lines, {}, start
+    if index < len(lines) and lines[index].strip() == "---":
+        end = next((k for k in range(index + 1, len(lines)) if lines[k].strip() == "---"), None)
+        if end is None:
+            raise EditionError(f"{chapter.where(index + 1)}: the options block opened by --- is not "
+                               "closed by a --- line.")
+        try:
+            options = yaml.safe_load("\n".join(lines[index + 1:end])) or {}
+        except yaml.YAMLError as error:
+            raise EditionError(f"{chapter.where(index + 1)}: malformed YAML in the options block "
+                               f"({getattr(error, 'problem', error)}).") from None
+        if not isinstance(options, dict):
+            raise EditionError(f"{chapter.where(index + 1)}: the options block is not a mapping of names to values.")
+        return options, end + 1
+    while index < len(lines) and _OPTION.match(lines[index]):
+        match = _OPTION.match(lines[index])
+        try:
+            options[match["key"]] = (yaml.safe_load(match["value"]) if yaml_values and match["value"]
+                                     else match["value"].strip() or None)
+        except yaml.YAMLError as error:
+            raise EditionError(f"{chapter.where(index + 1)}: malformed value of the option "
+                               f":{match['key']}: ({getattr(error, 'problem', error)}).") from None
+        index += 1
+    return options, index
+
+
+def _read_chapter(path):
+    """Read and check the exercises of a chapter; raise EditionError for anything ambiguous.
+
+    Parameters
+    ----------
+    path : Path
+        A MyST Markdown chapter.
+
+    Returns
+    -------
+    _Chapter
+    """
+    path = Path(path)
+    try:
+        chapter = _Chapter(path, path.read_text().split("\n"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise EditionError(f"{path}: cannot be read ({error}).") from None
+    lines, index = chapter.lines, 0
+    if lines and lines[0].strip() == "---":
+        end = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), None)
+        if end is None:
+            raise EditionError(f"{chapter.where(1)}: the header opened by --- is not closed by a --- line.")
+        index = end + 1
+    events, stack = [], []   # stack: the directives open at this line
+    while index < len(lines):
+        line = lines[index]
+        if stack and _closes(line, stack[-1]["fence"]):
+            opened = stack.pop()
+            if opened["name"] in _EXERCISE_DIRECTIVES:
+                if line.strip() != opened["fence"]:
+                    raise EditionError(f"{chapter.where(index + 1)}: the fence closing the {{{opened['name']}}} "
+                                       f"of line {opened['line']} is longer than its opening "
+                                       f"{opened['fence']!r}; make them the same.")
+                events.append(("close", opened, index + 1))
+            index += 1
+            continue
+        match = _FENCE.match(line)
+        if match and match["fence"][0] == "`" and "`" in match["info"]:
+            match = None            # ```inline code``` at the start of a line, not a fence (CommonMark)
+        directive = _DIRECTIVE.match(match["info"]) if match else None
+        if match and directive and directive["name"] == "code-cell" and match["fence"][0] != ":":
+            if stack:
+                raise EditionError(
+                    f"{chapter.where(stack[-1]['line'])}: the {{{stack[-1]['name']}}} fence "
+                    f"{stack[-1]['fence']!r} is not closed before the code cell at line {index + 1}; "
+                    f"close it with a line {stack[-1]['fence']!r} (a code cell cannot be inside it).")
+            options, body = _options(chapter, index + 1)
+            end = next((k for k in range(body, len(lines)) if _closes(lines[k], match["fence"])), None)
+            # A fence with a name inside a cell is the next cell or a directive: this one was left open.
+            inner = next((k for k in range(body, end if end is not None else len(lines))
+                          if (m := _FENCE.match(lines[k])) and m["fence"][0] != ":" and m["info"].strip()), None)
+            if end is None or inner is not None:
+                raise EditionError(f"{chapter.where(index + 1)}: the code cell is not closed; end it with "
+                                   f"a line {match['fence']!r}.")
+            tags = options.get("tags") or []
+            if not (isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)):
+                raise EditionError(f"{chapter.where(index + 1)}: the cell's tags must be a list of names, "
+                                   f"like `:tags: [solution]`, not {tags!r}.")
+            cell = {"line": body + 1, "tags": tags, "source": "\n".join(lines[body:end]), "end": end}
+            events.append(("cell", cell, index + 1))
+            index = end + 1
+            continue
+        if match and directive and (match["fence"][0] == ":" or directive["name"] in _EXERCISE_DIRECTIVES):
+            name = directive["name"]
+            outer = next((d for d in stack if d["name"] in _EXERCISE_DIRECTIVES), None)
+            if name in _EXERCISE_DIRECTIVES and outer:
+                raise EditionError(f"{chapter.where(index + 1)}: a {{{name}}} inside the {{{outer['name']}}} "
+                                   f"opened at line {outer['line']}; close that one first (is its fence "
+                                   "missing?).")
+            options, body = _options(chapter, index + 1, yaml_values=False)
+            label = options.get("label") if name == "exercise" else (directive["args"].split() or [None])[0]
+            label = None if label is None else str(label)
+            opened = {"name": name, "fence": match["fence"], "line": index + 1, "label": label, "body": body}
+            stack.append(opened)
+            events.append(("open", opened, index + 1))
+            index = body
+            continue
+        if match and match["fence"][0] != ":":
+            # A literal block (```python, ```{math}): its lines are text, never markup.
+            end = next((k for k in range(index + 1, len(lines)) if _closes(lines[k], match["fence"])), None)
+            if end is None:
+                raise EditionError(f"{chapter.where(index + 1)}: the block opened by {match['fence']!r} is "
+                                   f"never closed; end it with a line {match['fence']!r}.")
+            events.append(("text", index + 1, end + 1))
+            index = end + 1
+            continue
+        if line.strip() and not _CELL_BREAK.match(line):
+            events.append(("text", index + 1, index + 1))
+        index += 1
+    if stack:
+        raise EditionError(f"{chapter.where(stack[-1]['line'])}: the {{{stack[-1]['name']}}} fence "
+                           f"{stack[-1]['fence']!r} is never closed; close it with a line {stack[-1]['fence']!r}.")
+    _file_solutions(chapter, events)
+    return chapter
+
+
+def _file_solutions(chapter, events):
+    """File every solution under its exercise, refusing rather than guessing."""
+    exercise, start = None, None   # the last exercise (label, line); the open {solution-start}
+    for kind, item, line in events:
+        name = item["name"] if kind in ("open", "close") else kind
+        if kind == "open" and name == "exercise":
+            if start:
+                raise EditionError(f"{chapter.where(line)}: an exercise starts before the {{solution-end}} "
+                                   f"of the {{solution-start}} at line {start[1]}; add the {{solution-end}}.")
+            exercise = (item["label"], line)
+        elif kind == "open" and name in ("solution-start", "solution"):
+            if not item["label"]:
+                raise EditionError(f"{chapter.where(line)}: the {{{name}}} names no exercise; write the "
+                                   f"exercise's label after it, as in `:::{{{name}}} <label>`.")
+            if exercise is None:
+                raise EditionError(f"{chapter.where(line)}: the {{{name}}} of {item['label']!r} comes before "
+                                   "any exercise; put it after its exercise.")
+            if item["label"] != exercise[0]:
+                raise EditionError(
+                    f"{chapter.where(line)}: the {{{name}}} names {item['label']!r}, but the exercise "
+                    f"before it (line {exercise[1]}) is {exercise[0]!r}; a solution follows its own "
+                    "exercise: fix the label or move the solution.")
+            if name == "solution-start":
+                if start:
+                    raise EditionError(f"{chapter.where(line)}: a {{solution-start}} before the "
+                                       f"{{solution-end}} of the one at line {start[1]}.")
+                start = (item["label"], line)
+        elif kind == "open" and name == "solution-end":
+            if not start:
+                raise EditionError(f"{chapter.where(line)}: a {{solution-end}} without a {{solution-start}} "
+                                   "before it.")
+            start = None
+        elif kind == "close" and name == "solution":
+            # A written solution: its body is solution text (code, in its code blocks).
+            literal = None
+            for number in range(item["body"] + 1, line):
+                text = chapter.lines[number - 1]
+                chapter.solution_lines.add(number)
+                fence = _FENCE.match(text)
+                if literal is None and fence and fence["fence"][0] != ":":
+                    literal = fence["fence"]
+                elif literal is not None and _closes(text, literal):
+                    literal = None
+                else:
+                    chapter.fragments.append((number, "text" if literal is None else "code", text))
+        elif kind == "text" and start:
+            raise EditionError(
+                f"{chapter.where(item)}: text between the {{solution-start}} of line {start[1]} and its "
+                "{solution-end}; the student edition hides only the solution cells there, so this would "
+                "show. Move it into the solution cell as comments, or into a {solution} block.")
+        elif kind == "cell":
+            _file_cell(chapter, item, exercise, start, line)
+    if start:
+        raise EditionError(f"{chapter.where(start[1])}: the {{solution-start}} of {start[0]!r} has no "
+                           "{solution-end}; add one after its solution cells.")
+
+
+def _file_cell(chapter, cell, exercise, start, line):
+    tags = cell["tags"]
+    if SOLUTION_TAG in tags:
+        if exercise is None:
+            raise EditionError(f"{chapter.where(line)}: a solution cell before any exercise; put it after "
+                               "its exercise, between {solution-start} and {solution-end}.")
+        if not start:
+            raise EditionError(f"{chapter.where(line)}: the solution cell is not between a "
+                               f"{{solution-start}} and a {{solution-end}} of exercise {exercise[0]!r}; "
+                               "it would be filed by guessing: add them around it.")
+        cell["label"] = start[0]
+        source = cell["source"]
+        try:
+            compile(source, str(chapter.path), "exec", dont_inherit=True)
+        except SyntaxError as error:
+            raise EditionError(
+                f"{chapter.where(cell['line'] + (error.lineno or 1) - 1)}: syntax error in the solution of "
+                f"exercise {start[0]!r}: {error.msg}. A solution cell is plain Python (no IPython "
+                "magics); fix it so that it runs.") from None
+        try:
+            stub_source(source, start[0])
+        except EditionError as error:
+            raise EditionError(f"{chapter.where(line)}: {error}") from None
+        chapter.shown.extend(_shown_parts(source))
+        for number in range(cell["line"], cell["end"] + 1):
+            chapter.solution_lines.add(number)
+        chapter.fragments.extend((cell["line"] + offset, "code", text)
+                                 for offset, text in _solution_code(source))
+    elif start:
+        raise EditionError(f"{chapter.where(line)}: a code cell between the {{solution-start}} of line "
+                           f"{start[1]} and its {{solution-end}} that is not tagged `solution`; the student "
+                           "edition would show it. Tag it, or move it after the {solution-end}.")
+    elif SELF_CHECK_TAG in tags:
+        if exercise is None or exercise[0] is None:
+            raise EditionError(f"{chapter.where(line)}: a self-check cell with no labelled exercise before "
+                               "it; put it after its exercise (which needs a :label:).")
+        cell["label"] = exercise[0]
+    chapter.cells.append(cell)
+
+
+def _solution_code(source):
+    """The solution's own text, as (line offset in the cell, text) pairs.
+
+    Every line of the cell, and every statement of every function body (so the
+    body of a one-line ``def f(x): return ...`` counts on its own). Lines that
+    the stub keeps (imports, signatures, docstrings) are among them; the leak
+    scan ignores those because the stub shows them anyway.
+    """
+    pieces = list(enumerate(source.split("\n")))
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for statement in node.body:
+                if statement is node.body[0] and ast.get_docstring(node, clean=False) is not None:
+                    continue
+                segment = ast.get_source_segment(source, statement) or ""
+                pieces.extend((statement.lineno - 1 + k, text) for k, text in enumerate(segment.split("\n")))
+    return pieces
+
+
+def _shown_parts(source):
+    """What a stub may show of a solution cell: imports, decorators, signatures, docstrings.
+
+    Computed from the solution itself, not from the stub, so that a stub that
+    keeps too much is still caught by the leak scan.
+    """
+    tree = ast.parse(source)
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    lines = source.splitlines(keepends=True)
+    parts = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            parts.append(ast.get_source_segment(source, node))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            parts.extend("@" + ast.get_source_segment(source, d) for d in node.decorator_list)
+            parts.append(_segment(lines, (node.lineno, node.col_offset), _signature_end(tokens, node)))
+            if ast.get_docstring(node, clean=False) is not None:
+                parts.append(ast.get_source_segment(source, node.body[0]))
+    return parts
+
+
+def _check_chapter_cells(chapter):
+    """Compare the reader's solution cells with jupytext's reading of the chapter."""
+    try:
+        notebook = jupytext.read(chapter.path)
+    except Exception as error:   # jupytext raises many kinds; the user needs the file and the reason
+        raise EditionError(f"{chapter.path}: jupytext cannot read it ({type(error).__name__}: {error}).") from None
+    theirs = [cell.source.strip() for cell in notebook.cells
+              if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", [])]
+    ours = [cell for cell in chapter.cells if SOLUTION_TAG in cell["tags"]]
+    for position, cell in enumerate(ours):
+        if position >= len(theirs) or theirs[position] != cell["source"].strip():
+            raise EditionError(f"{chapter.where(cell['line'])}: jupytext reads the cells of this chapter "
+                               "differently around this solution cell; check the fences above it.")
+    if len(theirs) != len(ours):
+        raise EditionError(f"{chapter.path}: jupytext finds {len(theirs)} solution cells, the editions tool "
+                           f"{len(ours)}; check the fences of the exercises.")
+
+
+def _check_filing(chapter, notebook, edition):
+    """Check that make_edition filed every solution and self-check cell where the reader did."""
+    theirs = [cell.metadata.get("fmlib", {}).get("exercise") for cell in notebook.cells
+              if cell.cell_type == "code" and {SOLUTION_TAG, SELF_CHECK_TAG} & set(cell.metadata.get("tags", []))]
+    ours = [cell for cell in chapter.cells if {SOLUTION_TAG, SELF_CHECK_TAG} & set(cell["tags"])]
+    for position, cell in enumerate(ours):
+        if position >= len(theirs) or theirs[position] != cell["label"]:
+            found = theirs[position] if position < len(theirs) else "nothing"
+            raise EditionError(f"{chapter.where(cell['line'])}: the {edition} edition files this cell under "
+                               f"{found!r}, but it belongs to exercise {cell['label']!r}; check the "
+                               "exercise's fence and :label: above it.")
+    if len(theirs) != len(ours):
+        raise EditionError(f"{chapter.path}: the {edition} edition has {len(theirs)} solution and "
+                           f"self-check cells, the chapter {len(ours)}.")
+
+
+# --- The leak scan --------------------------------------------------------------------------------
+
+_TRIVIAL_CODE = {"else:", "try:", "finally:", "pass", "return", "return None", "continue", "break",
+                 "raise", "\"\"\"", "'''"}
+
+
+def _normalise(text):
+    """Every line with its runs of whitespace made single spaces."""
+    return "\n".join(" ".join(line.split()) for line in text.split("\n"))
+
+
+def _words(text):
+    return re.findall(r"\w+", text)
+
+
+_WINDOW = 6   # a written solution leaks if six of its words in a row reach the student
+
+
+def _windows(words):
+    return {tuple(words[k:k + _WINDOW]) for k in range(len(words) - _WINDOW + 1)}
+
+
+def _strings(value):
+    """Every string in a JSON document (a notebook: sources, metadata, outputs)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def find_leaks(chapters_read, student_notebooks):
+    """Solution text of the chapters that appears in the student notebooks.
+
+    Parameters
+    ----------
+    chapters_read : list of _Chapter
+        What ``_read_chapter`` found in every chapter.
+    student_notebooks : dict
+        Name of a student notebook -> its JSON text.
+
+    Returns
+    -------
+    list of str
+        One line per leak: where the solution text is, and in which notebook it was found.
+        A line of code counts if, with its whitespace normalised, it has at least six
+        characters that are not spaces; a line of text if it has at least four words
+        (longer lines: if any six of its words in a row reach the student). Text that
+        also occurs in the chapters outside their solutions or in the stubs
+        (signatures, docstrings, imports) is not a leak.
+    """
+    allowed = "\n".join(chapter.allowed_text() for chapter in chapters_read)
+    allowed_code, allowed_words = _normalise(allowed), _words(allowed)
+    allowed_runs, allowed_windows = " " + " ".join(allowed_words) + " ", _windows(allowed_words)
+    students = {}
+    for name, text in student_notebooks.items():
+        joined = "\n".join(_strings(json.loads(text)))
+        words = _words(joined)
+        students[name] = (_normalise(joined), " " + " ".join(words) + " ", _windows(words))
+    leaks, seen = [], set()
+    for chapter in chapters_read:
+        for line, kind, text in chapter.fragments:
+            if kind == "code":
+                key = " ".join(text.split())
+                if (len(key.replace(" ", "")) < 6 or key in _TRIVIAL_CODE or not re.search(r"\w", key)
+                        or key in allowed_code):
+                    continue
+                found = [name for name, (code, _, _) in students.items() if key in code]
+            else:
+                words = _words(text)
+                if len(words) < 4:
+                    continue
+                if len(words) < _WINDOW:
+                    key = " ".join(words)
+                    if f" {key} " in allowed_runs:
+                        continue
+                    found = [name for name, (_, runs, _) in students.items() if f" {key} " in runs]
+                else:
+                    windows = _windows(words) - allowed_windows
+                    found = [name for name, (_, _, seen) in students.items() if windows & seen]
+            for name in found:
+                if (chapter.path, line, name) not in seen:   # a line and its statement: one leak
+                    seen.add((chapter.path, line, name))
+                    leaks.append(f"{chapter.where(line)} ({text.strip()[:60]!r}) is in {name}")
+    return leaks
+
+
+def _check_no_leaks(chapters_read, folder, archive):
+    """Raise EditionError if solution text is in the student folder or its zip."""
+    notebooks = {f"student/{path.name}": path.read_text() for path in sorted(Path(folder).glob("*.ipynb"))}
+    with zipfile.ZipFile(archive) as zf:
+        notebooks.update({f"{Path(archive).name.split('.new-')[0].lstrip('.')}:{name}": zf.read(name).decode()
+                          for name in zf.namelist() if name.endswith(".ipynb")})
+    leaks = find_leaks(chapters_read, notebooks)
+    if leaks:
+        raise EditionError("solution text reached the student edition, which was therefore not written:\n  "
+                           + "\n  ".join(leaks[:10]) + ("\n  ..." if len(leaks) > 10 else ""))
+
+
+# --- Writing an edition without ever losing a folder ----------------------------------------------
+
+MARKER = ".fmlib-edition.json"
+_WRITTEN_BY = "tools/make_editions.py"
+_STAGING = re.compile(r"\.(student|instructor)\.(new|old)-[0-9a-f]+-[0-9a-f]+")
+_RENAME_EXCHANGE = 2   # linux/fs.h: swap two paths in one step
+
+
+def _digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _files(folder):
+    """Files below ``folder``, except the marker and Python's caches (which Python rewrites)."""
+    return sorted(path for path in Path(folder).rglob("*")
+                  if path.is_file() and path.name != MARKER and "__pycache__" not in path.parts
+                  and path.suffix != ".pyc")
+
+
+def _write_marker(folder, edition, files=None):
+    """Mark ``folder`` as the tool's own: the only kind of folder it ever replaces."""
+    (Path(folder) / MARKER).write_text(json.dumps({
+        "written_by": _WRITTEN_BY, "edition": edition,
+        "note": "make_editions.py replaces this folder on every run; do not keep your work in it.",
+        "files": files,
+    }, indent=1) + "\n")
+
+
+def _check_replaceable(folder, edition, force):
+    """Raise EditionError unless ``folder`` is absent or is an edition the tool wrote, unchanged."""
+    if not os.path.lexists(folder):
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise EditionError(f"{folder} exists and is not a folder that make_editions.py wrote; it is left "
+                           "as it is. Move it away or choose another --out.")
+    try:
+        marker = json.loads((folder / MARKER).read_text())
+    except (OSError, ValueError):
+        marker = None
+    if not (isinstance(marker, dict) and marker.get("written_by") == _WRITTEN_BY
+            and marker.get("edition") == edition):
+        raise EditionError(f"{folder} exists and was not written by make_editions.py (it has no {MARKER}); "
+                           "it is left as it is. Move it away (or delete it if nothing in it is needed), or "
+                           "choose another --out.")
+    if force:
+        return
+    written = set((marker.get("files") or {}).values())
+    # A file is safe to delete if its content is one the tool wrote (Jupyter's checkpoints are copies).
+    unknown = [str(path.relative_to(folder)) for path in _files(folder) if _digest(path) not in written]
+    if unknown:
+        raise EditionError(f"{folder} holds files that make_editions.py did not write or that changed since: "
+                           f"{', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}; the folder is left "
+                           "as it is. Move those files out, or run again with --force to replace them.")
+
+
+def _check_archive_replaceable(archive, edition):
+    if not os.path.lexists(archive):
+        return
+    ours = archive.is_file() and not archive.is_symlink() and zipfile.is_zipfile(archive)
+    if ours:
+        with zipfile.ZipFile(archive) as zf:
+            ours = zf.comment == _archive_comment(edition)
+    if not ours:
+        raise EditionError(f"{archive} exists and was not written by make_editions.py; it is left as it "
+                           "is. Move it away or choose another --out.")
+
+
+def _archive_comment(edition):
+    return f"fmlib course, {edition} edition, written by {_WRITTEN_BY}".encode()
+
+
+@contextlib.contextmanager
+def _locked(out):
+    """Hold a lock on ``out`` so that two runs never write the same editions at once."""
+    try:
+        import fcntl
+    except ImportError:     # Windows: no lock, the renames below are still safe
+        yield
+        return
+    with open(out / ".make_editions.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EditionError(f"another make_editions.py run is writing to {out}; wait for it to end.") from None
+        yield
+
+
+def _staging_name(out, edition, kind):
+    return out / f".{edition}.{kind}-{os.getpid():x}-{secrets.token_hex(4)}"
+
+
+def _remove_stale(out):
+    """Remove what an interrupted run left: its own staging folders and zips, nothing else."""
+    for path in out.iterdir():
+        if _STAGING.fullmatch(path.name) and path.is_dir() and not path.is_symlink() \
+                and (path / MARKER).is_file():
+            shutil.rmtree(path)
+        elif re.fullmatch(r"\.fm-book-(student|instructor)\.zip\.new-[0-9a-f]+-[0-9a-f]+", path.name) \
+                and path.is_file() and not path.is_symlink():
+            path.unlink()
+
+
+def _exchange(first, second):
+    """Swap two paths in one step (Linux's renameat2); False where that is not available."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError, TypeError):   # not Linux, or a C library without it
+        return False
+    at_cwd = -100
+    return renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE) == 0
+
+
+def _swap_into_place(staged, target, old):
+    """Put ``staged`` at ``target``; return where the old folder went (None if there was none).
+
+    The swap is one step where the system allows it; otherwise two renames, undone if
+    interrupted in between, so ``target`` is always the old edition or the new one, whole.
+    """
+    if not os.path.lexists(target):
+        os.rename(staged, target)
+        return None
+    if _exchange(staged, target):
+        return staged
+    os.rename(target, old)
+    try:
+        os.rename(staged, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    return old
+
+
+def _stage(out, edition, notebooks, root, readme):
+    """Write an edition into a new hidden folder beside its place, and its zip; return both."""
+    folder = _staging_name(out, edition, "new")
+    archive = out / f".fm-book-{edition}.zip.new-{os.getpid():x}-{secrets.token_hex(4)}"
+    folder.mkdir()
+    try:
+        _write_edition_files(folder, archive, edition, notebooks, root, readme)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        if archive.exists():
+            archive.unlink()
+        raise
+    return folder, archive
+
+
+def _write_edition_files(folder, archive, edition, notebooks, root, readme):
+    """Write the notebooks, fmlib, the README and the marker into ``folder``, then zip them."""
+    _write_marker(folder, edition)          # marks it as the tool's own even if the run is killed
+    for name, notebook in notebooks:
+        nbformat.write(notebook, folder / name)
+    shutil.copytree(root / "fmlib", folder / "fmlib",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "requirements.txt"):
+        shutil.copy(root / name, folder / name)
+    (folder / "README.md").write_text(readme)
+    _write_marker(folder, edition, {str(path.relative_to(folder)): _digest(path) for path in _files(folder)})
+    with zipfile.ZipFile(archive, "x", zipfile.ZIP_DEFLATED) as zf:
+        zf.comment = _archive_comment(edition)
+        for file in sorted(folder.rglob("*")):
+            if file.is_file() and file.name != MARKER:
+                zf.write(file, Path(f"fm-book-{edition}") / file.relative_to(folder))
+
+
+def write_editions(out, root=ROOT, force=False):
+    """Write both editions (notebooks, then a zip each) under ``out``.
+
+    Every chapter is read and checked first, and both editions are written to
+    hidden folders beside ``out/student`` and ``out/instructor``; the student
+    edition is scanned for solution text; only then do the new folders take
+    the old ones' places, each in one step. An existing folder is replaced only
+    if this tool wrote it (it holds ``.fmlib-edition.json``) and nothing in it
+    changed since (unless ``force``); anything else is left as it is, with an
+    :class:`EditionError`.
+
+    Parameters
+    ----------
+    out : str or Path
+        The folder that receives ``student/``, ``instructor/`` and their zips.
+    root : Path
+        The book: ``_toc.yml``, ``_config.yml``, the chapters and ``fmlib/``.
+    force : bool
+        Replace an edition folder the tool wrote even if files in it changed.
+
+    Returns
+    -------
+    dict
+        ``{edition: (folder, archive)}``.
+
+    Raises
+    ------
+    EditionError
+        If a chapter breaks the exercise conventions, the book's YAML is
+        malformed, an output is not the tool's to replace, or solution text
+        would reach the student edition.
+    """
+    out, root = Path(out), Path(root)
+    config = _read_yaml(root / "_config.yml")
+    if not isinstance(config, dict) or not isinstance(config.get("title"), str):
+        raise EditionError(f"{root / '_config.yml'}: no `title:`; the editions' READMEs need the book's title.")
+    title = config["title"]
     advice = {
         "student": "Each exercise has a cell that raises `NotImplementedError`: replace it with "
                    "your code, then run the self-check cell below it.",
         "instructor": "The solutions are filled in; every self-check cell should print a tick.",
     }
-    written = {}
-    for edition in ("student", "instructor"):
-        folder = out / edition
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        for number, path in enumerate(chapters(root), start=1):
+    chapters_read, notebooks = [], {"student": [], "instructor": []}
+    for number, path in enumerate(chapters(root), start=1):
+        chapter = _read_chapter(path)
+        _check_chapter_cells(chapter)
+        chapters_read.append(chapter)
+        for edition in ("student", "instructor"):
             notebook = make_edition(path, student=edition == "student")
             nbformat.validate(notebook)
-            nbformat.write(notebook, folder / f"{number:02d}_{path.stem}.ipynb")
-        shutil.copytree(root / "fmlib", folder / "fmlib",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for name in ("pyproject.toml", "requirements.txt"):
-            shutil.copy(root / name, folder / name)
-        (folder / "README.md").write_text(_README.format(title=title, edition=edition,
-                                                         advice=advice[edition]))
-        archive = out / f"fm-book-{edition}.zip"
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-            for file in sorted(folder.rglob("*")):
-                if file.is_file():
-                    zf.write(file, Path(f"fm-book-{edition}") / file.relative_to(folder))
-        written[edition] = (folder, archive)
+            _check_filing(chapter, notebook, edition)
+            notebooks[edition].append((f"{number:02d}_{path.stem}.ipynb", notebook))
+    if os.path.lexists(out) and not out.is_dir():
+        raise EditionError(f"{out} exists and is not a folder; choose another --out.")
+    out.mkdir(parents=True, exist_ok=True)
+    written, staged = {}, []
+    with _locked(out):
+        for edition in ("student", "instructor"):
+            _check_replaceable(out / edition, edition, force)
+            _check_archive_replaceable(out / f"fm-book-{edition}.zip", edition)
+        _remove_stale(out)
+        try:
+            for edition in ("student", "instructor"):
+                readme = _README.format(title=title, edition=edition, advice=advice[edition])
+                staged.append((edition, *_stage(out, edition, notebooks[edition], root, readme)))
+            # The last check, on exactly what will be published: no solution text for students.
+            _check_no_leaks(chapters_read, staged[0][1], staged[0][2])
+            for edition, folder, archive in staged:
+                _check_replaceable(out / edition, edition, force)   # again: Jupyter may have saved meanwhile
+                old = _swap_into_place(folder, out / edition, _staging_name(out, edition, "old"))
+                os.replace(archive, out / f"fm-book-{edition}.zip")
+                if old is not None:
+                    shutil.rmtree(old)
+                written[edition] = (out / edition, out / f"fm-book-{edition}.zip")
+        finally:
+            for _, folder, archive in staged:
+                if folder.exists():
+                    shutil.rmtree(folder, ignore_errors=True)
+                if archive.exists():
+                    archive.unlink()
     return written
 
 
@@ -226,14 +1016,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "_build" / "editions"),
                         help="output folder (default: _build/editions)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace edition folders this tool wrote even if files in them changed")
+    parser.add_argument("--book", default=str(ROOT),
+                        help="the book's folder, with _toc.yml and fmlib/ (default: this repository)")
     args = parser.parse_args(argv)
     try:
-        written = write_editions(args.out)
+        written = write_editions(args.out, root=Path(args.book), force=args.force)
     except EditionError as error:
         sys.exit(f"make_editions: {error}")
     for edition, (folder, archive) in written.items():
         count = len(list(folder.glob("*.ipynb")))
         print(f"{edition}: {count} notebooks in {folder}, zipped as {archive}")
+    print("checked: no solution text in the student edition")
 
 
 if __name__ == "__main__":
