@@ -77,12 +77,16 @@ _COMMON_PARAMS_DOC = """
           unscaled data (``DivergenceError``).
 
         ``"als"`` is the default because it fits unscaled real data out of
-        the box: on scikit-learn's bundled data sets (breast cancer, wine and
-        digits reduced to two classes, diabetes with ``scaled=False``)
-        ``"sgd"`` diverges or lags far behind a linear model, ``"adagrad"``
-        stays finite but lags on the classifiers, and ``"als"`` scores within
-        a few points of ``LogisticRegression``/``Ridge`` (see
-        ``tests/test_solvers.py``).
+        the box. On scikit-learn's bundled data sets, unscaled (breast
+        cancer, wine and digits reduced to two classes, diabetes with
+        ``scaled=False``; 70/30 split, ``random_state=0``), ``"sgd"``
+        diverges on all four; ``"adagrad"`` stays finite and is close to
+        ``LogisticRegression`` on the three classification sets but far
+        behind ``Ridge`` on diabetes (held-out R^2 -0.26 against 0.39: steps
+        of at most ``learning_rate`` do not reach an intercept of about 150
+        in 30 epochs); ``"als"`` is within 0.05 of the linear models on all
+        four (accuracy 0.94, 1.00, 1.00 against 0.93, 0.97, 1.00; R^2 0.35
+        against 0.39). See ``tests/test_solvers.py``.
     learning_rate : float, default=0.1
         Step size of the SGD solvers: the constant step of ``"sgd"``, the
         largest per-coordinate step of ``"adagrad"``. Ignored by ``"als"``.
