@@ -27,6 +27,7 @@ __all__ = [
     "squared_loss_grad",
     "als_objective",
     "als_coordinate_update",
+    "als_feature_update",
     "als_sweep",
 ]
 
@@ -363,12 +364,74 @@ def als_coordinate_update(X, y, w0, w, V, parameter, reg_linear, reg_factors,
     return float(w0), w, V
 
 
+def als_feature_update(X, y, w0, w, V, j, reg_linear, reg_factors, loss="squared",
+                       sample_weight=None, fit_intercept=True):
+    """The ALS solver's steps for one feature: ``w_j``, then ``V[j, 0..k-1]``.
+
+    Each step is :func:`als_coordinate_update`'s, taken on the quadratic
+    bound of the loss built at the margins ``m0`` where the feature's steps
+    start: the slope of sample ``i`` is ``l'(m0_i) + kappa (m_i - m0_i)``
+    rather than ``l'(m_i)``. For the squared loss (``kappa = 1``) the bound
+    is the loss, so these are exactly ``k + 1`` calls of
+    :func:`als_coordinate_update`; for the log loss (``kappa = 1/4``) the
+    bound lies above the loss and touches it at ``m0``, so the objective
+    still never increases, and the kernel needs one ``exp`` per non-zero for
+    the whole feature.
+
+    Parameters
+    ----------
+    X, y, w0, w, V, reg_linear, reg_factors, loss, sample_weight, fit_intercept
+        As in :func:`als_coordinate_update`.
+    j : int
+        The feature.
+
+    Returns
+    -------
+    w0 : float
+    w : ndarray of shape (n_features,)
+        A new array (the inputs are not modified).
+    V : ndarray of shape (n_features, n_factors)
+        A new array.
+    """
+    X, y, s = _dense_problem(X, y, sample_weight)
+    w = np.array(w, dtype=float)
+    V = np.array(V, dtype=float)
+    start = fm_predict(X, w0, w, V)
+    _, slope0, curvature = _loss_slope_curvature(loss, start, y)
+    dense = fit_intercept and 2 * np.count_nonzero(X[:, j]) >= X.shape[0]
+    for c in range(V.shape[1] + 1):
+        slope = slope0 + curvature * (fm_predict(X, w0, w, V) - start)
+        if c == 0:
+            theta, h, reg = w[j], X[:, j], reg_linear
+        else:
+            theta = V[j, c - 1]
+            h = X[:, j] * (X @ V[:, c - 1] - theta * X[:, j])
+            reg = reg_factors
+        penalty = reg * s @ (X[:, j] != 0)
+        gradient = s @ (slope * h) + penalty * theta
+        hessian = s @ (curvature * h**2) + penalty
+        step0, step = 0.0, (-gradient / hessian if hessian > 0 else 0.0)
+        if dense:
+            cross = s @ (curvature * h)
+            system = np.array([[s @ curvature, cross], [cross, hessian]])
+            det = system[0, 0] * hessian - cross**2
+            if det > 1e-12 * system[0, 0] * hessian:
+                step0, step = np.linalg.solve(system, -np.array([s @ slope, gradient]))
+        w0 = w0 + step0
+        if c == 0:
+            w[j] += step
+        else:
+            V[j, c - 1] += step
+    return float(w0), w, V
+
+
 def als_sweep(X, y, w0, w, V, reg_linear, reg_factors, loss="squared",
               sample_weight=None, fit_intercept=True):
-    """One sweep of :func:`als_coordinate_update` over every parameter.
+    """One sweep of the ALS solver over every parameter.
 
-    The order is libFM's: ``w0`` (if ``fit_intercept``), then ``w_1 ... w_p``,
-    then for each factor ``f`` the column ``V[1, f] ... V[p, f]``.
+    The intercept's step (:func:`als_coordinate_update`) if
+    ``fit_intercept``, then :func:`als_feature_update` for each feature in
+    turn: ``w_1, V[1, :], w_2, V[2, :], ...``.
 
     Parameters
     ----------
@@ -386,10 +449,6 @@ def als_sweep(X, y, w0, w, V, reg_linear, reg_factors, loss="squared",
     args = (reg_linear, reg_factors, loss, sample_weight, fit_intercept)
     if fit_intercept:
         w0, w, V = als_coordinate_update(X, y, w0, w, V, "intercept", *args)
-    n_features, n_factors = np.shape(V)
-    for j in range(n_features):
-        w0, w, V = als_coordinate_update(X, y, w0, w, V, ("linear", j), *args)
-    for f in range(n_factors):
-        for j in range(n_features):
-            w0, w, V = als_coordinate_update(X, y, w0, w, V, ("factor", j, f), *args)
+    for j in range(np.shape(V)[0]):
+        w0, w, V = als_feature_update(X, y, w0, w, V, j, *args)
     return float(w0), np.asarray(w, dtype=float), np.asarray(V, dtype=float)
