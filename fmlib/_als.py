@@ -76,7 +76,7 @@ each sweep, so rounding does not accumulate across sweeps.
 import numpy as np
 
 from ._jit import njit
-from ._kernels import LOGISTIC
+from ._kernels import _FASTMATH, LOGISTIC
 
 # upper bound of the log loss's second derivative p (1 - p)
 _LOGISTIC_CURVATURE = 0.25
@@ -89,7 +89,7 @@ def _sigmoid(z):
     return inv if z >= 0.0 else e * inv
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH)
 def _rebuild_caches(data, indptr, indices, w0, w, V, margin, Q):
     """``Q[i] = sum_j V[j] x_ij`` and the margins, from the parameters."""
     n_factors = V.shape[1]
@@ -127,7 +127,7 @@ def _step(gradient, hessian, joint, g0, a0, cross):
     return 0.0, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH)
 def als_sweep(data, indptr, indices, col_data, col_indptr, col_rows, y, sample_weight,
               penalty_counts, w0, w, V, reg_linear, reg_factors, fit_intercept, loss_kind):
     """One coordinate-descent sweep over every parameter; ``w`` and ``V`` in place.
@@ -233,26 +233,35 @@ def als_sweep(data, indptr, indices, col_data, col_indptr, col_rows, y, sample_w
             hessian = penalty
             cross = 0.0
             moved_in = 0.0
-            for t in range(m):
-                x = xs[t]
-                h = x if c == 0 else x * (Qs[c - 1, t] - theta * x)
-                sh = ws[t] * h
-                gradient += sh * (slope0[t] + kappa * moved[t])
-                hessian += kappa * sh * h
-                cross += kappa * sh
-                moved_in += ws[t] * moved[t]
+            if c == 0:
+                for t in range(m):
+                    sh = ws[t] * xs[t]
+                    gradient += sh * (slope0[t] + kappa * moved[t])
+                    hessian += kappa * sh * xs[t]
+                    cross += kappa * sh
+                    moved_in += ws[t] * moved[t]
+            else:
+                for t in range(m):
+                    x = xs[t]
+                    h = x * (Qs[c - 1, t] - theta * x)
+                    sh = ws[t] * h
+                    gradient += sh * (slope0[t] + kappa * moved[t])
+                    hessian += kappa * sh * h
+                    cross += kappa * sh
+                    moved_in += ws[t] * moved[t]
             g0 = slope_sum_all + kappa * (moved_in + moved_out * weight_out)
             delta0, delta = _step(gradient, hessian, joint, g0, kappa * total_weight, cross)
             if delta0 != 0.0:
                 w0 += delta0
                 moved_out += delta0
-            if delta != 0.0 or delta0 != 0.0:
+            if c == 0:
+                for t in range(m):
+                    moved[t] += delta0 + delta * xs[t]
+            elif delta != 0.0 or delta0 != 0.0:
                 for t in range(m):
                     x = xs[t]
-                    h = x if c == 0 else x * (Qs[c - 1, t] - theta * x)
-                    moved[t] += delta0 + delta * h
-                    if c > 0:
-                        Qs[c - 1, t] += delta * x
+                    moved[t] += delta0 + delta * x * (Qs[c - 1, t] - theta * x)
+                    Qs[c - 1, t] += delta * x
             if c == 0:
                 w[j] = theta + delta
             else:
