@@ -59,7 +59,8 @@ the samples, ``w[j]`` and each ``V[j, f]`` are stepped jointly with ``w0``
 feature far from zero mean is strongly correlated with the intercept, and
 one-at-a-time steps would zigzag between the two. The joint step reads every
 sample, ``O(n) <= O(2 nnz_j)``, so the sweep stays ``O(k nnz)``. The NumPy
-reference is ``fmlib.reference.als_coordinate_update``.
+reference is ``fmlib.reference.als_sweep`` (one step: ``als_coordinate_update``; one
+feature's steps: ``als_feature_update``).
 
 Order and cost
 --------------

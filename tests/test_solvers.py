@@ -20,6 +20,7 @@ from fmlib import DivergenceError, FMClassifier, FMRegressor, _adagrad, _als, _k
 from fmlib.estimators import _als_problem
 from fmlib.reference import (
     als_coordinate_update,
+    als_feature_update,
     als_objective,
     als_sweep,
     fm_gradient,
@@ -136,6 +137,28 @@ def test_squared_loss_joint_step_is_the_exact_minimum_in_w0_and_theta(parameter)
     theta = new_w[j] if parameter[0] == "linear" else new_V[j, parameter[2]]
     best = minimize(objective, x0=[w0, 0.0], method="BFGS", options={"gtol": 1e-10}).x
     np.testing.assert_allclose([new_w0, theta], best, atol=1e-5)
+
+
+@pytest.mark.parametrize("j", [0, 2])  # dense (joint with w0) and sparse
+def test_squared_loss_feature_update_is_its_coordinate_steps_in_turn(j):
+    X, y, s, w0, w, V = _sparse_problem(11, _kernels.SQUARED)
+    regs = (0.05, 0.1)
+    expected = (w0, w, V)
+    for parameter in [("linear", j)] + [("factor", j, f) for f in range(V.shape[1])]:
+        expected = als_coordinate_update(X, y, *expected, parameter, *regs, "squared", s)
+    got = als_feature_update(X, y, w0, w, V, j, *regs, "squared", s)
+    assert got[0] == pytest.approx(expected[0], abs=1e-12)
+    np.testing.assert_allclose(got[1], expected[1], atol=1e-12)
+    np.testing.assert_allclose(got[2], expected[2], atol=1e-12)
+
+
+def test_log_loss_feature_update_starts_with_the_coordinate_step():
+    # the bound touches the loss where the feature's steps start: same first step
+    X, y, s, w0, w, V = _sparse_problem(12, _kernels.LOGISTIC)
+    regs = (0.05, 0.1)
+    first = als_coordinate_update(X, y, w0, w, V, ("linear", 2), *regs, "logistic", s)
+    got = als_feature_update(X, y, w0, w, V, 2, *regs, "logistic", s)  # w[2] moves once
+    assert got[1][2] == pytest.approx(first[1][2], abs=1e-12)
 
 
 @pytest.mark.parametrize("loss_kind", list(LOSS_NAMES), ids=LOSS_NAMES.get)
