@@ -299,6 +299,33 @@ def check_kernel_arrays(X, intercept, coef, factors, *, y=None, sample_weight=No
             raise ValueError(f"internal error: rows must index the {n_samples} samples")
 
 
+def check_accumulators(acc_w0, acc_w, acc_V, coef, factors):
+    """AdaGrad's squared-gradient sums must have the parameters' shapes."""
+    for name, arr, shape in (("intercept", acc_w0, (1,)), ("coef", acc_w, coef.shape),
+                             ("factors", acc_V, factors.shape)):
+        if (not isinstance(arr, np.ndarray) or arr.dtype != np.float64 or arr.shape != shape
+                or not arr.flags.c_contiguous):
+            raise ValueError(
+                f"AdaGrad's accumulated squared gradients for the {name} do not match "
+                f"the model (expected float64 of shape {shape}): the model was edited or "
+                "loaded from an incompatible file. Fit it again, or use warm_start=False."
+            )
+
+
+def check_columns(columns, rows, counts):
+    """The column (CSC) copy that ALS reads must describe the same matrix shape
+    as the rows, with a valid structure, and ``counts`` one entry per feature."""
+    if not (sp.issparse(columns) and columns.format == "csc") or columns.shape != rows.shape:
+        raise ValueError("internal error: ALS needs the CSC copy of the training rows")
+    check_sparse_structure(columns)
+    if (columns.data.dtype != np.float64 or columns.indices.dtype not in (np.int32, np.int64)
+            or columns.indptr.dtype not in (np.int32, np.int64)):
+        raise ValueError("internal error: the CSC copy has unexpected dtypes")
+    if (not isinstance(counts, np.ndarray) or counts.dtype != np.float64
+            or counts.shape != (rows.shape[1],)):
+        raise ValueError("internal error: counts must be float64, one per feature")
+
+
 def parameters_out_of_range(intercept, coef, factors):
     """Whether a parameter is non-finite or above MAX_PARAMETER_MAGNITUDE."""
     limit = MAX_PARAMETER_MAGNITUDE

@@ -57,7 +57,8 @@ def test_output_overflow_below_the_input_limit_is_an_error_not_nan():
 @pytest.mark.parametrize("learning_rate, reg", [(10.0, 0.1), (2.0, 1.0), (0.5, 4.0)])
 def test_shrink_factor_of_zero_or_less_is_rejected(cls, reg_name, learning_rate, reg):
     X, y = _data()
-    est = cls(learning_rate=learning_rate, **{reg_name: reg})
+    # plain SGD shrinks by 1 - learning_rate * reg at every step
+    est = cls(solver="sgd", learning_rate=learning_rate, **{reg_name: reg})
     with pytest.raises(ValueError, match=rf"learning_rate \* {reg_name} = .* must be below 1"):
         est.fit(X, y)
 
@@ -65,7 +66,7 @@ def test_shrink_factor_of_zero_or_less_is_rejected(cls, reg_name, learning_rate,
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_shrink_factor_just_below_one_trains_without_exploding(cls):
     X, y = _data()
-    est = cls(learning_rate=0.01, reg_linear=99.0, reg_factors=99.0, n_epochs=20,
+    est = cls(solver="sgd", learning_rate=0.01, reg_linear=99.0, reg_factors=99.0, n_epochs=20,
               random_state=0).fit(X, y)
     # shrinking by 0.01 per step keeps every parameter small
     assert np.abs(est.coef_).max() < 1.0 and np.abs(est.factors_).max() < 1.0

@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 from subprocess_support import assert_ran_cleanly, run_python
 
-from fmlib import FMClassifier, FMRegressor, _kernels
+from fmlib import FMClassifier, FMRegressor, _adagrad, _als, _kernels
 
 ESTIMATORS = [FMClassifier, FMRegressor]
+# the kernel that runs one epoch (one sweep) of each solver
+EPOCH_KERNELS = {"sgd": (_kernels, "sgd_epoch"), "adagrad": (_adagrad, "adagrad_epoch"),
+                 "als": (_als, "als_sweep")}
 
 
 def _data(n=40, d=5, seed=0):
@@ -33,9 +36,10 @@ def _assert_same_attrs(a, b):
             assert a[k] == b[k], k
 
 
-def _interrupt_on_call(monkeypatch, n_call, exc=KeyboardInterrupt):
-    """Make the n-th sgd_epoch call raise ``exc`` (as Ctrl-C would)."""
-    real = _kernels.sgd_epoch
+def _interrupt_on_call(monkeypatch, n_call, solver, exc=KeyboardInterrupt):
+    """Make the n-th epoch kernel call of ``solver`` raise ``exc`` (as Ctrl-C would)."""
+    module, name = EPOCH_KERNELS[solver]
+    real = getattr(module, name)
     calls = []
 
     def epoch(*args):
@@ -44,17 +48,18 @@ def _interrupt_on_call(monkeypatch, n_call, exc=KeyboardInterrupt):
             raise exc()
         return real(*args)
 
-    monkeypatch.setattr(_kernels, "sgd_epoch", epoch)
+    monkeypatch.setattr(module, name, epoch)
 
 
+@pytest.mark.parametrize("solver", list(EPOCH_KERNELS))
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("how", ["fit", "warm_start", "partial_fit", "wider_refit"])
-def test_keyboard_interrupt_restores_the_previous_model(cls, how, monkeypatch):
+def test_keyboard_interrupt_restores_the_previous_model(cls, how, solver, monkeypatch):
     X, y = _data()
-    est = cls(n_epochs=3, learning_rate=0.02, random_state=0).fit(X, y)
+    est = cls(solver=solver, n_epochs=3, learning_rate=0.02, random_state=0).fit(X, y)
     before = _fitted_attrs(est)
     prediction = est.predict(X)
-    _interrupt_on_call(monkeypatch, 2)
+    _interrupt_on_call(monkeypatch, 2, solver)
     with pytest.raises(KeyboardInterrupt):
         if how == "partial_fit":
             est.partial_fit(X, y)
@@ -73,32 +78,35 @@ def test_keyboard_interrupt_restores_the_previous_model(cls, how, monkeypatch):
     est.partial_fit(X, y)  # still usable
 
 
+@pytest.mark.parametrize("solver", list(EPOCH_KERNELS))
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_interrupted_first_fit_leaves_no_fitted_attribute(cls, monkeypatch):
+def test_interrupted_first_fit_leaves_no_fitted_attribute(cls, solver, monkeypatch):
     X, y = _data()
-    _interrupt_on_call(monkeypatch, 1)
-    est = cls(n_epochs=2)
+    _interrupt_on_call(monkeypatch, 1, solver)
+    est = cls(solver=solver, n_epochs=2)
     with pytest.raises(KeyboardInterrupt):
         est.fit(X, y)
     assert not [k for k in vars(est) if k.endswith("_")]
 
 
+@pytest.mark.parametrize("solver", list(EPOCH_KERNELS))
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_input_contract_changes_only_with_the_parameters(cls, monkeypatch):
+def test_input_contract_changes_only_with_the_parameters(cls, solver, monkeypatch):
     # While the new fit trains, n_features_in_ and classes_ still describe the
     # model that is kept: a predict from elsewhere meanwhile stays consistent.
     X, y = _data(d=5)
-    est = cls(n_epochs=2, learning_rate=0.02, random_state=0).fit(X, y)
+    est = cls(solver=solver, n_epochs=2, learning_rate=0.02, random_state=0).fit(X, y)
     X_wide, _ = _data(d=9, seed=1)
     y_named = np.where(X_wide[:, 0] > 0, "b", "a")
     seen = []
-    real = _kernels.sgd_epoch
+    module, name = EPOCH_KERNELS[solver]
+    real = getattr(module, name)
 
     def epoch(*args):
         seen.append((est.n_features_in_, getattr(est, "classes_", None), est.coef_.shape[0]))
         return real(*args)
 
-    monkeypatch.setattr(_kernels, "sgd_epoch", epoch)
+    monkeypatch.setattr(module, name, epoch)
     est.fit(X_wide, y_named if cls is FMClassifier else X_wide[:, 0])
     assert seen and all(s[0] == 5 and s[2] == 5 for s in seen)
     if cls is FMClassifier:
