@@ -63,12 +63,9 @@ student: $(STAMP)
 
 # Every chapter as a classic .ipynb (no outputs), in _build/notebooks: never
 # beside the chapters, where the site build would find two files per page.
+# (jupytext's "../_build/notebooks//ipynb": that folder, relative to book/)
 notebooks: $(STAMP)
-	@mkdir -p _build/notebooks
-	@for chapter in $$(grep -l '^kernelspec:' book/*.md); do \
-	  name=$$(basename "$$chapter" .md); \
-	  $(BIN)/jupytext --quiet --to ipynb --output "_build/notebooks/$$name.ipynb" "$$chapter" || exit 1; \
-	done
+	$(BIN)/jupytext --quiet --to ../_build/notebooks//ipynb $$(grep -l '^kernelspec:' book/*.md)
 	@echo "The chapters as .ipynb notebooks are in _build/notebooks."
 
 serve:

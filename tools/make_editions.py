@@ -209,7 +209,9 @@ def write_editions(out, root=ROOT):
             nbformat.write(notebook, folder / f"{number:02d}_{path.stem}.ipynb")
         shutil.copytree(root / "fmlib", folder / "fmlib",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for name in ("pyproject.toml", "requirements.txt"):
+        # requirements.txt reads binder/requirements.txt, then installs fmlib
+        for name in ("pyproject.toml", "requirements.txt", "binder/requirements.txt"):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(root / name, folder / name)
         (folder / "README.md").write_text(_README.format(title=title, edition=edition,
                                                          advice=advice[edition]))
