@@ -5,9 +5,11 @@ it compiled (``fmlib/__pycache__``), keyed by that file's path, so the warm-up
 only helps if it imports the same copy of fmlib as the chapters: this checks
 that it is the repository's (the editable install), then fits and predicts with
 both estimators on the input types the chapters use (sparse CSR, dense),
-with and without early stopping, and says how many kernels it compiled.
+with and without early stopping, then compiles the same signatures with
+their defaulted arguments left off, and says how many kernels it compiled.
 """
 
+import inspect
 import sys
 import time
 from pathlib import Path
@@ -16,7 +18,6 @@ import numpy as np
 import scipy.sparse as sp
 
 import fmlib
-from fmlib import _kernels
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,6 +33,23 @@ def _kernel_dispatchers():
                 if isinstance(value, CPUDispatcher):
                     found[f"{name}.{attr}"] = value
     return found
+
+
+def _compile_with_defaults_left_off(dispatcher):
+    """Also compile each signature with its trailing defaulted arguments left
+    off, as a reader's (or a chapter's) direct call of a kernel types it:
+    Numba types a missing argument as ``omitted(default=...)``, a signature of
+    its own."""
+    from numba.core import types
+
+    defaults = [parameter.default
+                for parameter in inspect.signature(dispatcher.py_func).parameters.values()]
+    for signature in list(dispatcher.signatures):
+        for n_given in range(len(signature) - 1, -1, -1):
+            if defaults[n_given] is inspect.Parameter.empty:
+                break
+            omitted = tuple(types.Omitted(default) for default in defaults[n_given:])
+            dispatcher.compile(tuple(signature[:n_given]) + omitted)
 
 
 def main():
@@ -54,6 +72,8 @@ def main():
             fmlib.FMRegressor(**settings).fit(X, y_value).predict(X)
     fmlib.FMRegressor(n_factors=2, random_state=0).partial_fit(X_sparse, y_value)
     kernels = _kernel_dispatchers()
+    for dispatcher in kernels.values():
+        _compile_with_defaults_left_off(dispatcher)
     used = sorted(name for name, dispatcher in kernels.items() if dispatcher.signatures)
     if not used:
         sys.exit("warm_numba_cache: no kernel was compiled; is Numba's JIT disabled?")
@@ -61,7 +81,7 @@ def main():
     loaded = sum(sum(kernels[name].stats.cache_hits.values()) for name in used)
     print(f"warm_numba_cache: kernels {', '.join(used)}: {compiled} signatures compiled, "
           f"{loaded} already cached, in {time.perf_counter() - start:.1f} s; "
-          f"cache in {Path(_kernels.__file__).parent / '__pycache__'}")
+          f"cache in {kernels[used[0]].stats.cache_path}")
 
 
 if __name__ == "__main__":
