@@ -291,7 +291,8 @@ _RUNNER = textwrap.dedent(
         "    for m, mod in list(_sys.modules.items()) if m.startswith('fmlib.') and mod\\n"
         "    for a, v in vars(mod).items() if isinstance(v, _Dispatcher)}))"))
     NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
-    print(notebook.cells[-1].outputs[-1]["text"].strip())
+    # a print may reach the notebook as several stream outputs
+    print("".join(output.get("text", "") for output in notebook.cells[-1].outputs))
     """
 )
 
