@@ -918,7 +918,9 @@ def _write_edition_files(folder, archive, edition, notebooks, root, readme):
         nbformat.write(notebook, folder / name)
     shutil.copytree(root / "fmlib", folder / "fmlib",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("pyproject.toml", "requirements.txt"):
+    # requirements.txt reads binder/requirements.txt, then installs fmlib
+    for name in ("pyproject.toml", "requirements.txt", "binder/requirements.txt"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / name, folder / name)
     (folder / "README.md").write_text(readme)
     _write_marker(folder, edition, {str(path.relative_to(folder)): _digest(path) for path in _files(folder)})
