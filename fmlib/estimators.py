@@ -7,6 +7,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_random_state, check_scalar
@@ -52,6 +53,12 @@ def _unchanged_on_error(method):
 
 
 _SOLVERS = ("als", "adagrad", "sgd")
+
+# learning_rate="auto": the step of "adagrad", and of "sgd" on rows divided by
+# their largest norm (the step the book derives for L2-normalised rows)
+AUTO_LEARNING_RATE = 0.1
+# relative slack above 1 within which a largest row norm counts as 1 (rounding)
+ROW_NORM_ROUNDING = 1e-9
 
 
 _COMMON_PARAMS_DOC = """
@@ -177,7 +184,7 @@ class _BaseFM(BaseEstimator):
         n_factors=10,
         n_epochs=30,
         solver="als",
-        learning_rate=0.1,
+        learning_rate="auto",
         reg_linear=0.01,
         reg_factors=0.01,
         init_std=0.1,
@@ -225,8 +232,7 @@ class _BaseFM(BaseEstimator):
             raise ValueError(
                 f"solver must be one of {', '.join(map(repr, _SOLVERS))}; got {self.solver!r}."
             )
-        check_scalar(self.learning_rate, "learning_rate", numbers.Real, min_val=0,
-                     include_boundaries="neither")
+        _check_learning_rate(self.learning_rate)
         check_scalar(self.reg_linear, "reg_linear", numbers.Real, min_val=0)
         check_scalar(self.reg_factors, "reg_factors", numbers.Real, min_val=0)
         check_scalar(self.init_std, "init_std", numbers.Real, min_val=0,
@@ -238,12 +244,42 @@ class _BaseFM(BaseEstimator):
         for name in ("fit_intercept", "shuffle", "early_stopping", "warm_start", "verbose"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
-        for name in ("learning_rate", "reg_linear", "reg_factors", "init_std", "tol"):
+        for name in ("reg_linear", "reg_factors", "init_std", "tol"):
             if not np.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}.")
         _validation.check_init_std(self.init_std)
         if self.solver == "sgd":  # AdaGrad's steps are bounded by learning_rate; ALS takes none
-            _validation.check_step_sizes(self.learning_rate, self.reg_linear, self.reg_factors)
+            # with "auto" the step on the normalised rows (see _row_scale) is
+            # AUTO_LEARNING_RATE, and so is the shrinkage factor's step
+            _validation.check_step_sizes(self._base_learning_rate(), self.reg_linear,
+                                         self.reg_factors)
+
+    def _base_learning_rate(self):
+        """The step the SGD kernels take: ``learning_rate``, or for ``"auto"``
+        AUTO_LEARNING_RATE (on the normalised rows for ``"sgd"``)."""
+        if isinstance(self.learning_rate, str):
+            return AUTO_LEARNING_RATE
+        return float(self.learning_rate)
+
+    def _auto_scales(self, X, y):
+        """``(s, t)``: "auto" plain SGD trains on ``X / s`` and ``y / t``.
+
+        ``s = max(1, largest row norm)``, so that the rows have norm at most
+        1, like the L2-normalised rows for which the book derives the step
+        0.1. For the squared loss, ``t = max(1, root mean square of y)``
+        (the log loss's labels are 0 and 1: ``t = 1``): the change a step
+        makes in the factors grows with the residual as well as with
+        ``|x|**2``, so large targets diverge on rows of any norm. Data
+        already within those bounds is left as it is."""
+        target_scale = 1.0
+        if self._loss_kind == _kernels.SQUARED:
+            rms = float(np.sqrt(np.mean(np.square(y))))
+            target_scale = rms if rms > 1.0 + ROW_NORM_ROUNDING else 1.0
+        return (_row_scale(X), target_scale)
+
+    def _auto_scaled(self):
+        """Whether this fit runs plain SGD on rows divided by their largest norm."""
+        return self.solver == "sgd" and isinstance(self.learning_rate, str)
 
     def _validate_X(self, X, reset):
         X = _validation.check_sparse_structure(X)  # before anything indexes with it
@@ -296,6 +332,9 @@ class _BaseFM(BaseEstimator):
             new["_adagrad_accumulators_"] = params[3]
         else:
             vars(self).pop("_adagrad_accumulators_", None)
+        if "_auto_scales_" in new and new["_auto_scales_"] is None:
+            del new["_auto_scales_"]
+            vars(self).pop("_auto_scales_", None)
         if "feature_names_in_" in new and new["feature_names_in_"] is None:
             del new["feature_names_in_"]
             vars(self).pop("feature_names_in_", None)
@@ -323,11 +362,13 @@ class _BaseFM(BaseEstimator):
         )
 
     # ------------------------------------------------------------ training
-    def _epoch(self, X, y, sample_weight, rows, params, rng, als_problem=None):
+    def _epoch(self, X, y, sample_weight, rows, params, rng, als_problem=None, scales=None):
         """Run one epoch over ``rows`` on ``params`` in place; return the mean loss.
 
         ``als_problem`` is the training data prepared by :func:`_als_problem`
-        (needed, and only used, with ``solver="als"``).
+        (needed, and only used, with ``solver="als"``). ``scales`` are the
+        numbers ``X`` and ``y`` were divided by (``learning_rate="auto"`` with
+        ``"sgd"``, see :meth:`_auto_scales`), used only in the error message.
         """
         if self.solver != "sgd":
             return self._adaptive_epoch(X, y, sample_weight, rows, params, rng, als_problem)
@@ -337,7 +378,7 @@ class _BaseFM(BaseEstimator):
         w0, total, n_done = _kernels.sgd_epoch(
             X.data, X.indptr, X.indices, y, sample_weight, order,
             params[0], params[1], params[2],
-            float(self.learning_rate), float(self.reg_linear), float(self.reg_factors),
+            self._base_learning_rate(), float(self.reg_linear), float(self.reg_factors),
             bool(self.fit_intercept), self._loss_kind, _kernels.wants_prefetch(X, params[2]),
         )
         params[0] = w0
@@ -350,12 +391,20 @@ class _BaseFM(BaseEstimator):
             or not np.isfinite(params[2]).all()
             or _validation.parameters_out_of_range(*params)
         ):
+            if isinstance(self.learning_rate, str):
+                row_scale, target_scale = scales or (1.0, 1.0)
+                step = AUTO_LEARNING_RATE / row_scale**2
+                used = (f"learning_rate='auto' (the step {AUTO_LEARNING_RATE} on the rows "
+                        f"divided by their largest norm, {row_scale:g}"
+                        f"{'' if target_scale == 1 else ', and the targets by their root mean square, %g' % target_scale})")
+            else:
+                step = self.learning_rate
+                used = f"learning_rate={self.learning_rate}"
             raise DivergenceError(
                 f"{type(self).__name__} diverged: the loss or a parameter became "
                 f"non-finite (inf or NaN) or absurdly large (above "
-                f"{_validation.MAX_PARAMETER_MAGNITUDE:g}) with "
-                f"learning_rate={self.learning_rate}. "
-                f"Lower the learning rate (try {self.learning_rate / 10:g}), or scale "
+                f"{_validation.MAX_PARAMETER_MAGNITUDE:g}) with {used}. "
+                f"Lower the learning rate (try learning_rate={step / 10:g}), or scale "
                 "the features"
                 f"{' and centre the targets' if self._loss_kind == _kernels.SQUARED else ''}"
                 " to a smaller range. The estimator keeps the parameters "
@@ -376,12 +425,12 @@ class _BaseFM(BaseEstimator):
             w0, total, n_done = _adagrad.adagrad_epoch(
                 X.data, X.indptr, X.indices, y, sample_weight, order,
                 params[0], params[1], params[2], acc_w0, acc_w, acc_V,
-                float(self.learning_rate), float(self.reg_linear), float(self.reg_factors),
+                self._base_learning_rate(), float(self.reg_linear), float(self.reg_factors),
                 bool(self.fit_intercept), self._loss_kind,
             )
             finite = n_done == len(order)
-            advice = (f"with learning_rate={self.learning_rate}. Lower the learning rate "
-                      f"(try {self.learning_rate / 10:g}), or scale")
+            advice = (f"with learning_rate={self.learning_rate!r}. Lower the learning rate "
+                      f"(try learning_rate={self._base_learning_rate() / 10:g}), or scale")
         else:
             rows_X, cols_X, y_rows, sw_rows, counts = als_problem
             _validation.check_kernel_arrays(rows_X, params[0], params[1], params[2], y=y_rows,
@@ -427,7 +476,8 @@ class _BaseFM(BaseEstimator):
         if self.warm_start and hasattr(self, "factors_"):
             self._check_warm_start_features(n_features, new_attrs)
             _validation.check_kernel_arrays(X, self.intercept_, self.coef_, self.factors_)
-        if self.warm_start and self._can_warm_start(n_features):
+        warm = self.warm_start and self._can_warm_start(n_features)
+        if warm:
             params = self._current_params()
             loss_curve = list(self.loss_curve_)
             n_iter = self.n_iter_
@@ -438,6 +488,14 @@ class _BaseFM(BaseEstimator):
                 # its start not depend on it either (see init_std)
                 params[2] /= _feature_scales(X, sample_weight)[:, None]
             loss_curve, n_iter = [], 0
+        # "auto" plain SGD trains on normalised data (see _auto_scales); a
+        # fresh start is drawn in its units already
+        scales = self._auto_scales(X, y) if self._auto_scaled() else None
+        loss_unit = 1.0
+        if scales is not None and scales != (1.0, 1.0):
+            X, y, loss_unit = _normalise_data(X, y, scales, self._loss_kind)
+            if warm:  # the previous fit's parameters are in the units of X and y
+                params = _to_normalised(params, scales)
 
         rows = np.arange(n_samples)
         val_rows = None
@@ -457,13 +515,14 @@ class _BaseFM(BaseEstimator):
         epochs = tqdm(range(self.n_epochs), disable=not self.verbose,
                       desc=type(self).__name__, unit="epoch")
         for _ in epochs:
-            loss = self._epoch(X, y, sample_weight, rows, params, rng, als_problem)
+            loss = loss_unit * self._epoch(X, y, sample_weight, rows, params, rng,
+                                           als_problem, scales)
             loss_curve.append(loss)
             n_iter += 1
             if val_rows is None:
                 epochs.set_postfix(loss=f"{loss:.4g}", refresh=False)
                 continue
-            val_loss = self._mean_loss(*validation, params)
+            val_loss = loss_unit * self._mean_loss(*validation, params)
             val_curve.append(val_loss)
             epochs.set_postfix(loss=f"{loss:.4g}", val_loss=f"{val_loss:.4g}", refresh=False)
             if val_loss < best[0] - self.tol:
@@ -478,10 +537,12 @@ class _BaseFM(BaseEstimator):
 
         if best[1] is not None:
             params = best[1]
+        if scales is not None and scales != (1.0, 1.0):
+            params = _from_normalised(params, scales)
         _warn_if_linear(params)
         self.__dict__.pop("_partial_fit_rng", None)
         self._store(params, loss_curve_=loss_curve, validation_loss_curve_=val_curve,
-                    n_iter_=n_iter, **(new_attrs or {}))
+                    n_iter_=n_iter, _auto_scales_=scales, **(new_attrs or {}))
         return self
 
     def _partial_fit(self, X, y, sample_weight, new_attrs=None):
@@ -506,11 +567,25 @@ class _BaseFM(BaseEstimator):
                 params[2] /= _feature_scales(X, sample_weight)[:, None]
             loss_curve, val_curve, n_iter = [], [], 0
         self._partial_fit_rng = rng
+        scales, loss_unit = None, 1.0
+        if self._auto_scaled():
+            # the scales of the first batch (or of fit) for the whole stream:
+            # the step and the penalties' units stay the same from call to call
+            fitted = hasattr(self, "factors_")
+            scales = getattr(self, "_auto_scales_", None) if fitted else None
+            if scales is None:
+                scales = self._auto_scales(X, y)
+            if scales != (1.0, 1.0):
+                X, y, loss_unit = _normalise_data(X, y, scales, self._loss_kind)
+                if fitted:  # the current parameters are in the units of X and y
+                    params = _to_normalised(params, scales)
         rows = np.arange(X.shape[0])
         als_problem = _als_problem(X, y, sample_weight, rows) if self.solver == "als" else None
-        loss = self._epoch(X, y, sample_weight, rows, params, rng, als_problem)
+        loss = loss_unit * self._epoch(X, y, sample_weight, rows, params, rng, als_problem, scales)
+        if scales is not None and scales != (1.0, 1.0):
+            params = _from_normalised(params, scales)
         self._store(params, loss_curve_=[*loss_curve, loss], validation_loss_curve_=val_curve,
-                    n_iter_=n_iter + 1, **(new_attrs or {}))
+                    n_iter_=n_iter + 1, _auto_scales_=scales, **(new_attrs or {}))
         return self
 
     # ------------------------------------------------------------ prediction
@@ -858,6 +933,73 @@ def _warn_if_linear(params):
             UserWarning,
             stacklevel=4,
         )
+
+
+def _check_learning_rate(learning_rate):
+    """``"auto"`` or a positive finite real number; say which otherwise."""
+    if isinstance(learning_rate, str):
+        if learning_rate != "auto":
+            raise ValueError(
+                f"learning_rate must be 'auto' or a positive number such as 0.1; got the "
+                f"string {learning_rate!r}."
+            )
+        return
+    if isinstance(learning_rate, (bool, np.bool_)) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError(
+            f"learning_rate must be 'auto' or a positive number such as 0.1; got "
+            f"{learning_rate!r} of type {type(learning_rate).__name__}."
+        )
+    if not np.isfinite(learning_rate) or not learning_rate > 0:
+        raise ValueError(
+            f"learning_rate must be 'auto' or a positive, finite number such as 0.1; got "
+            f"{learning_rate!r}."
+        )
+
+
+def _row_scale(X):
+    """``max(1, largest row norm of X)``: ``"auto"`` plain SGD divides the rows
+    by it, so that its step AUTO_LEARNING_RATE meets rows of norm at most 1.
+
+    Norms up to ``1 + ROW_NORM_ROUNDING`` count as 1: L2-normalised rows (the
+    book's TF-IDF) may come out a few ulps above 1 after rounding, and must
+    give exactly the step 0.1 on unchanged data."""
+    squared = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    largest = float(np.sqrt(squared.max())) if squared.size else 0.0
+    return largest if largest > 1.0 + ROW_NORM_ROUNDING else 1.0
+
+
+def _divide_rows(X, row_scale):
+    """A CSR copy of ``X`` with every value divided by ``row_scale`` (the
+    index arrays are shared, the caller's data untouched)."""
+    return sp.csr_matrix((X.data / row_scale, X.indices, X.indptr), shape=X.shape)
+
+
+def _normalise_data(X, y, scales, loss_kind):
+    """``X / s``, ``y / t`` and the factor ``t**2`` that turns a squared loss
+    on the normalised data into the loss on the original data."""
+    row_scale, target_scale = scales
+    if row_scale != 1.0:
+        X = _divide_rows(X, row_scale)
+    if target_scale != 1.0:
+        y = y / target_scale
+    return X, y, (target_scale**2 if loss_kind == _kernels.SQUARED else 1.0)
+
+
+def _to_normalised(params, scales):
+    """The parameters that make the same predictions, divided by ``t``, on
+    ``X / s``: the FM is invariant under ``x -> x / s, w -> w * s,
+    V -> V * s`` and scales by ``t`` under ``w0, w -> w0 * t, w * t,
+    V -> V * sqrt(t)``."""
+    row_scale, target_scale = scales
+    return [params[0] / target_scale, params[1] * (row_scale / target_scale),
+            np.ascontiguousarray(params[2] * (row_scale / np.sqrt(target_scale)))]
+
+
+def _from_normalised(params, scales):
+    """The inverse of :func:`_to_normalised`."""
+    row_scale, target_scale = scales
+    return [params[0] * target_scale, params[1] * (target_scale / row_scale),
+            np.ascontiguousarray(params[2] * (np.sqrt(target_scale) / row_scale))]
 
 
 def _zero_accumulators(params):
