@@ -57,7 +57,7 @@ _SOLVERS = ("als", "adagrad", "sgd")
 # learning_rate="auto": the step of "adagrad", and of "sgd" on rows divided by
 # their largest norm (the step the book derives for L2-normalised rows)
 AUTO_LEARNING_RATE = 0.1
-# relative slack above 1 within which a largest row norm counts as 1 (rounding)
+# slack around 1 within which a scale of "auto" counts as 1 (rounding)
 ROW_NORM_ROUNDING = 1e-9
 
 
@@ -264,17 +264,17 @@ class _BaseFM(BaseEstimator):
     def _auto_scales(self, X, y):
         """``(s, t)``: "auto" plain SGD trains on ``X / s`` and ``y / t``.
 
-        ``s = max(1, largest row norm)``, so that the rows have norm at most
-        1, like the L2-normalised rows for which the book derives the step
-        0.1. For the squared loss, ``t = max(1, root mean square of y)``
-        (the log loss's labels are 0 and 1: ``t = 1``): the change a step
-        makes in the factors grows with the residual as well as with
-        ``|x|**2``, so large targets diverge on rows of any norm. Data
-        already within those bounds is left as it is."""
+        ``s`` is the largest row norm, so that the rows have norm at most 1,
+        like the L2-normalised rows for which the book derives the step 0.1.
+        For the squared loss, ``t`` is the root mean square of ``y`` (the
+        log loss's labels are 0 and 1: ``t = 1``): the change a step makes
+        in the factors grows with the residual as well as with ``|x|**2``,
+        so large targets diverge on rows of any norm. A scale within
+        rounding of 1 is exactly 1, so L2-normalised rows are left as they
+        are (see :func:`_unit_unless_near`)."""
         target_scale = 1.0
         if self._loss_kind == _kernels.SQUARED:
-            rms = float(np.sqrt(np.mean(np.square(y))))
-            target_scale = rms if rms > 1.0 + ROW_NORM_ROUNDING else 1.0
+            target_scale = _unit_unless_near(float(np.sqrt(np.mean(np.square(y)))))
         return (_row_scale(X), target_scale)
 
     def _auto_scaled(self):
@@ -944,28 +944,36 @@ def _check_learning_rate(learning_rate):
                 f"string {learning_rate!r}."
             )
         return
-    if isinstance(learning_rate, (bool, np.bool_)) or not isinstance(learning_rate, numbers.Real):
+    if isinstance(learning_rate, (bool, np.bool_)):  # a Real, but a mistake, not a 1
         raise TypeError(
             f"learning_rate must be 'auto' or a positive number such as 0.1; got "
-            f"{learning_rate!r} of type {type(learning_rate).__name__}."
-        )
-    if not np.isfinite(learning_rate) or not learning_rate > 0:
-        raise ValueError(
-            f"learning_rate must be 'auto' or a positive, finite number such as 0.1; got "
             f"{learning_rate!r}."
         )
+    check_scalar(learning_rate, "learning_rate", numbers.Real, min_val=0,
+                 include_boundaries="neither")
+    if not np.isfinite(learning_rate):
+        raise ValueError(
+            f"learning_rate must be finite, got {learning_rate!r}: use 'auto' or a positive "
+            "number such as 0.1."
+        )
+
+
+def _unit_unless_near(scale):
+    """``scale``, but exactly 1 within ``ROW_NORM_ROUNDING`` of it (and for 0,
+    which leaves nothing to scale): L2-normalised rows such as the book's
+    TF-IDF come out a few ulps off 1 after rounding, and must give exactly
+    the step 0.1 on unchanged data."""
+    if scale == 0.0 or abs(scale - 1.0) <= ROW_NORM_ROUNDING:
+        return 1.0
+    return scale
 
 
 def _row_scale(X):
-    """``max(1, largest row norm of X)``: ``"auto"`` plain SGD divides the rows
-    by it, so that its step AUTO_LEARNING_RATE meets rows of norm at most 1.
-
-    Norms up to ``1 + ROW_NORM_ROUNDING`` count as 1: L2-normalised rows (the
-    book's TF-IDF) may come out a few ulps above 1 after rounding, and must
-    give exactly the step 0.1 on unchanged data."""
+    """The largest row norm of ``X`` (1 if near 1, see :func:`_unit_unless_near`):
+    ``"auto"`` plain SGD divides the rows by it, so that its step
+    AUTO_LEARNING_RATE meets rows of norm at most 1, the largest exactly 1."""
     squared = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-    largest = float(np.sqrt(squared.max())) if squared.size else 0.0
-    return largest if largest > 1.0 + ROW_NORM_ROUNDING else 1.0
+    return _unit_unless_near(float(np.sqrt(squared.max())) if squared.size else 0.0)
 
 
 def _divide_rows(X, row_scale):

@@ -514,7 +514,11 @@ BAD_PARAMS = [
     ({"learning_rate": 0}, ValueError, "learning_rate == 0, must be > 0"),
     ({"learning_rate": -0.1}, ValueError, r"learning_rate == -0.1, must be > 0"),
     ({"learning_rate": np.inf}, ValueError, "learning_rate must be finite"),
-    ({"learning_rate": "0.1"}, TypeError, "learning_rate must be an instance of"),
+    ({"learning_rate": "0.1"}, ValueError, "learning_rate must be 'auto' or a positive number"),
+    ({"learning_rate": "Auto"}, ValueError, "must be 'auto' or a positive number such as 0.1; got the string 'Auto'"),
+    ({"learning_rate": np.nan}, ValueError, "learning_rate must be finite"),
+    ({"learning_rate": True}, TypeError, "learning_rate must be 'auto' or a positive number"),
+    ({"learning_rate": None}, TypeError, "learning_rate must be an instance of"),
     ({"reg_linear": -0.01}, ValueError, "reg_linear == -0.01, must be >= 0"),
     ({"reg_factors": -1}, ValueError, "reg_factors == -1, must be >= 0"),
     ({"reg_factors": np.nan}, ValueError, "reg_factors"),
@@ -880,7 +884,7 @@ def test_sms_spam_default_classifier(sms_experiment):
     assert exp.X_train.shape[0] + exp.X_test.shape[0] == 5574
     clf = FMClassifier(random_state=0)
     assert (clf.n_factors, clf.n_epochs, clf.learning_rate, clf.reg_linear,
-            clf.reg_factors) == (10, 30, 0.1, 0.01, 0.01)
+            clf.reg_factors) == (10, 30, "auto", 0.01, 0.01)
     clf.fit(exp.X_train, exp.y_train)
     proba = clf.predict_proba(exp.X_test)[:, 1]
     assert roc_auc_score(exp.y_test, proba) >= 0.995
