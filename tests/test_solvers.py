@@ -536,3 +536,38 @@ def test_als_on_sms_spam(sms_experiment):
     clf = FMClassifier(solver="als", random_state=0).fit(data.X_train, data.y_train)
     auc = roc_auc_score(data.y_test, clf.decision_function(data.X_test))
     assert auc >= 0.995
+
+
+@pytest.mark.parametrize("cls", [FMClassifier, FMRegressor])
+def test_auto_changes_nothing_for_adagrad_and_als(cls):
+    # "auto" is 0.1 for AdaGrad, the default before it, and ALS takes no step
+    X, y, *_ = _sparse_problem(10, cls._loss_kind)
+    X = X * 50.0  # unscaled: "auto" would rescale plain SGD's data here
+    for solver, explicit in (("adagrad", 0.1), ("als", 0.7)):
+        auto = cls(solver=solver, n_factors=3, n_epochs=3, random_state=0).fit(X, y)
+        fixed = cls(solver=solver, n_factors=3, n_epochs=3, learning_rate=explicit,
+                    random_state=0).fit(X, y)
+        assert auto.intercept_ == fixed.intercept_
+        np.testing.assert_array_equal(auto.coef_, fixed.coef_)
+        np.testing.assert_array_equal(auto.factors_, fixed.factors_)
+        assert not hasattr(auto, "_auto_scales_")
+
+
+@pytest.mark.parametrize("cls", [FMClassifier, FMRegressor])
+def test_auto_divergence_names_the_scales_and_a_number_to_try(cls):
+    # "auto" keeps the first batch's scales, so a much larger later batch
+    # takes far too large a step: the message must say what "auto" chose
+    X, y, *_ = _sparse_problem(11, cls._loss_kind)
+    kwargs = {"classes": np.unique(y)} if cls is FMClassifier else {}
+    est = cls(solver="sgd", n_factors=3, random_state=0).partial_fit(X, y, **kwargs)
+    saved = (est.intercept_, est.coef_.copy(), est.factors_.copy(), est._auto_scales_)
+    row_scale = est._auto_scales_[0]
+    with pytest.raises(DivergenceError) as info:
+        est.partial_fit(1e4 * X, y)
+    message = str(info.value)
+    assert "learning_rate='auto'" in message
+    assert f"largest norm, {row_scale:g}" in message
+    assert "try learning_rate=" in message
+    assert est._auto_scales_ == saved[3] and est.intercept_ == saved[0]  # kept as it was
+    np.testing.assert_array_equal(est.coef_, saved[1])
+    np.testing.assert_array_equal(est.factors_, saved[2])
