@@ -115,10 +115,10 @@ _COMMON_PARAMS_DOC = """
         for the whole fit, chosen from the training data as scikit-learn's
         SAG solver chooses its step from the largest squared row norm: SGD
         runs with the step 0.1 on ``X / s`` and, for the regressor,
-        ``y / t``, where ``s`` is the largest row norm ``|x_i|`` (over all
-        rows, whatever their ``sample_weight``) and ``t``
-        the root mean square of ``y`` (a scale within 1e-9 of 1 counts as
-        1); the parameters are mapped back, so the fitted model predicts on
+        ``y / t``, where ``s`` is the largest row norm ``|x_i|`` (of the
+        rows of positive ``sample_weight``) and ``t`` the root mean square
+        of ``y`` (weighted by ``sample_weight``); a scale within 1e-9 of 1
+        counts as 1; the parameters are mapped back, so the fitted model predicts on
         the original ``X`` and ``y``. Why: the FM is unchanged by
         ``x -> x / s, w -> w * s, V -> V * s``, under which a step 0.1 on
         ``X / s`` is a step ``0.1 / s**2`` on ``w`` and ``V`` (the step for
@@ -301,21 +301,23 @@ class _BaseFM(BaseEstimator):
             return AUTO_LEARNING_RATE
         return float(self.learning_rate)
 
-    def _auto_scales(self, X, y):
+    def _auto_scales(self, X, y, sample_weight):
         """``(s, t)``: "auto" plain SGD trains on ``X / s`` and ``y / t``.
 
-        ``s`` is the largest row norm, so that the rows have norm at most 1,
+        ``s`` is the largest norm of a row of positive weight (a row of
+        weight 0 only shrinks parameters), so that the rows have norm at most 1,
         like the L2-normalised rows for which the book derives the step 0.1.
-        For the squared loss, ``t`` is the root mean square of ``y`` (the
-        log loss's labels are 0 and 1: ``t = 1``): the change a step makes
+        For the squared loss, ``t`` is the root mean square of ``y``,
+        weighted by ``sample_weight`` (the log loss's labels are 0 and 1:
+        ``t = 1``): the change a step makes
         in the factors grows with the residual as well as with ``|x|**2``,
         so large targets diverge on rows of any norm. A scale within
         rounding of 1 is exactly 1, so L2-normalised rows are left as they
         are (see :func:`_unit_unless_near`)."""
         target_scale = 1.0
         if self._loss_kind == _kernels.SQUARED:
-            target_scale = _unit_unless_near(float(np.sqrt(np.mean(np.square(y)))))
-        return (_row_scale(X), target_scale)
+            target_scale = _unit_unless_near(_root_mean_square(y, sample_weight))
+        return (_row_scale(X, sample_weight), target_scale)
 
     def _auto_scaled(self):
         """Whether this fit runs plain SGD on rows divided by their largest norm."""
@@ -530,7 +532,7 @@ class _BaseFM(BaseEstimator):
             loss_curve, n_iter = [], 0
         # "auto" plain SGD trains on normalised data (see _auto_scales); a
         # fresh start is drawn in its units already
-        scales = self._auto_scales(X, y) if self._auto_scaled() else None
+        scales = self._auto_scales(X, y, sample_weight) if self._auto_scaled() else None
         loss_unit = 1.0
         if scales is not None and scales != (1.0, 1.0):
             X, y, loss_unit = _normalise_data(X, y, scales, self._loss_kind)
@@ -614,7 +616,7 @@ class _BaseFM(BaseEstimator):
             fitted = hasattr(self, "factors_")
             scales = getattr(self, "_auto_scales_", None) if fitted else None
             if scales is None:
-                scales = self._auto_scales(X, y)
+                scales = self._auto_scales(X, y, sample_weight)
             if scales != (1.0, 1.0):
                 X, y, loss_unit = _normalise_data(X, y, scales, self._loss_kind)
                 if fitted:  # the current parameters are in the units of X and y
@@ -1010,12 +1012,29 @@ def _unit_unless_near(scale):
     return scale
 
 
-def _row_scale(X):
-    """The largest row norm of ``X`` (1 if near 1, see :func:`_unit_unless_near`):
-    ``"auto"`` plain SGD divides the rows by it, so that its step
-    AUTO_LEARNING_RATE meets rows of norm at most 1, the largest exactly 1."""
-    squared = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-    return _unit_unless_near(float(np.sqrt(squared.max())) if squared.size else 0.0)
+def _root_mean_square(values, weights):
+    """Weighted root mean square, computed on ``values / max|values|`` so that
+    squaring cannot overflow (values up to the float64 maximum)."""
+    largest = float(np.max(np.abs(values), initial=0.0))
+    if largest == 0.0:
+        return 0.0
+    return largest * float(np.sqrt(np.average(np.square(values / largest), weights=weights)))
+
+
+def _row_scale(X, sample_weight):
+    """The largest norm of a row of positive weight of CSR ``X`` (1 if near
+    1, see :func:`_unit_unless_near`): ``"auto"`` plain SGD divides the rows
+    by it, so that its step AUTO_LEARNING_RATE meets rows of norm at most 1.
+    Computed on ``X / max|X|`` so that squaring cannot overflow (features go
+    up to 1.3e154)."""
+    largest = float(np.max(np.abs(X.data), initial=0.0))
+    if largest == 0.0:
+        return 1.0
+    row_of_entry = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    squared = np.bincount(row_of_entry, weights=np.square(X.data / largest),
+                          minlength=X.shape[0])
+    squared = squared[sample_weight > 0]
+    return _unit_unless_near(largest * float(np.sqrt(squared.max())) if squared.size else 0.0)
 
 
 def _divide_rows(X, row_scale):
@@ -1032,6 +1051,11 @@ def _normalise_data(X, y, scales, loss_kind):
         X = _divide_rows(X, row_scale)
     if target_scale != 1.0:
         y = y / target_scale
+    if target_scale > _validation.MAX_FEATURE_MAGNITUDE:
+        raise ValueError(
+            f"y has a root mean square of {target_scale:.3g}: its squared loss overflows "
+            f"float64 above {_validation.MAX_FEATURE_MAGNITUDE:.3g}. Scale y first."
+        )
     return X, y, (target_scale**2 if loss_kind == _kernels.SQUARED else 1.0)
 
 

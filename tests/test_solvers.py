@@ -571,3 +571,48 @@ def test_auto_divergence_names_the_scales_and_a_number_to_try(cls):
     assert est._auto_scales_ == saved[3] and est.intercept_ == saved[0]  # kept as it was
     np.testing.assert_array_equal(est.coef_, saved[1])
     np.testing.assert_array_equal(est.factors_, saved[2])
+
+
+@pytest.mark.parametrize("cls", [FMClassifier, FMRegressor])
+def test_auto_scales_ignore_zero_weight_rows_and_weigh_the_targets(cls):
+    X, y, *_ = _sparse_problem(12, cls._loss_kind)
+    X, y = X * 30.0, (y * 40.0 if cls is FMRegressor else y)
+    weights = np.ones(len(y))
+    weights[0] = 0.0
+    X_big = X.copy()
+    X_big[0] *= 1e3  # the largest row, but of weight 0
+    y_big = y.copy()
+    if cls is FMRegressor:
+        y_big[0] = 1e6
+    est = cls(solver="sgd", n_factors=3, n_epochs=2, random_state=0)
+    scales = est.fit(X_big, y_big, sample_weight=weights)._auto_scales_
+    expected = cls(solver="sgd", n_factors=3, n_epochs=2, random_state=0).fit(
+        X[1:], y[1:])._auto_scales_
+    assert scales == pytest.approx(expected, rel=1e-14)
+    if cls is FMRegressor:  # a weight of 2 counts the target twice
+        twice = np.r_[y[1:], y[1:2]]
+        weighted = np.ones(len(y) - 1)
+        weighted[0] = 2.0
+        t2 = est.fit(X[1:], y[1:], sample_weight=weighted)._auto_scales_[1]
+        assert t2 == pytest.approx(np.sqrt(np.mean(twice**2)), rel=1e-14)
+
+
+@pytest.mark.parametrize("cls", [FMClassifier, FMRegressor])
+def test_auto_scales_do_not_overflow_on_huge_values(cls):
+    # feature values up to 1.3e154 are accepted; their squares' sums overflow
+    X, y, *_ = _sparse_problem(13, cls._loss_kind)
+    X = X * 1e150
+    y = y * 1e100 if cls is FMRegressor else y
+    est = cls(solver="sgd", n_factors=3, n_epochs=3, random_state=0).fit(X, y)
+    assert all(np.isfinite(est._auto_scales_)) and np.isfinite(est.factors_).all()
+    assert np.isfinite(est.loss_curve_).all()
+    small = cls(solver="sgd", n_factors=3, n_epochs=3, random_state=0).fit(
+        X / 1e150, y / 1e100 if cls is FMRegressor else y)
+    predict = "decision_function" if cls is FMClassifier else "predict"
+    unit = 1e100 if cls is FMRegressor else 1.0
+    np.testing.assert_allclose(getattr(est, predict)(X) / unit,
+                               getattr(small, predict)(X / 1e150), rtol=1e-7, atol=1e-9)
+
+    if cls is FMRegressor:  # whose squared loss overflows: a clear error, not inf
+        with pytest.raises(ValueError, match="root mean square of .* Scale y"):
+            cls(solver="sgd", n_factors=3, random_state=0).fit(X, y * 1e100)
