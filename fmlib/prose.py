@@ -12,18 +12,29 @@ the number once, into a string that displays as itself::
 See MECHANISM.md / CONTRIBUTING.md ("No number typed by hand").
 """
 
+import re
 import sys
 
 __all__ = ["Quoted", "quote", "quote_as"]
 
 
+# myst-nb and jupyterlab-myst both drop one pair of matching quotes around
+# the text an {eval} displays (to show a str without its repr's quotes)
+_QUOTED = re.compile(r"^([\"']).*\1$")
+
+
 class Quoted(str):
-    """A string that displays as itself: its ``repr`` has no quotes."""
+    """A string that displays as itself: its ``repr`` is the text.
+
+    Text that itself starts and ends with the same quote mark gets one more
+    pair, which the renderers drop.
+    """
 
     __slots__ = ()
 
     def __repr__(self):
-        return str(self)
+        text = str(self)
+        return f"'{text}'" if _QUOTED.match(text) else text
 
 
 def quote(value, spec=""):
