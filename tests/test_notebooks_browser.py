@@ -207,12 +207,13 @@ _READ_NOTEBOOK = """
 () => {
   const panel = window.jupyterapp.shell.currentWidget;
   return panel.content.widgets.map(cell => {
-    const rendered = cell.node.querySelector('.jp-MarkdownOutput');
+    // jupyterlab-myst renders into a '.myst' widget, plain JupyterLab into '.jp-MarkdownOutput'
+    const rendered = cell.node.querySelector('.myst, .jp-MarkdownOutput');
     const outputs = cell.model.type === 'code' ? cell.model.outputs.toJSON() : [];
     return {
       type: cell.model.type,
       text: cell.model.type === 'markdown' && rendered ? rendered.innerText : null,
-      rendered: cell.model.type === 'markdown' ? Boolean(rendered) && cell.rendered : null,
+      rendered: cell.model.type === 'markdown' ? cell.node.classList.contains('jp-mod-rendered') : null,
       source: cell.model.sharedModel.getSource(),
       inputHidden: cell.inputHidden,
       errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
@@ -255,7 +256,7 @@ def _markdown_problems(cells, source_names):
     for index, cell in enumerate(cells):
         if cell["type"] != "markdown" or not cell["source"].strip():
             continue
-        if cell["text"] is None:
+        if cell["text"] is None or not cell["rendered"]:
             problems.append(f"Markdown cell {index} is not rendered")
             continue
         for pattern, what in _MYST_LEFTOVERS:
