@@ -205,7 +205,7 @@ def editions_lab(binder_env, editions, tmp_path_factory):
 # its input is folded.
 _READ_NOTEBOOK = """
 () => {
-  const panel = window.jupyterapp.shell.currentWidget;
+  const panel = window.__panel;
   return panel.content.widgets.map(cell => {
     // jupyterlab-myst renders into a '.myst' widget, plain JupyterLab into '.jp-MarkdownOutput'
     const rendered = cell.node.querySelector('.myst, .jp-MarkdownOutput');
@@ -225,22 +225,43 @@ _READ_NOTEBOOK = """
 
 
 def _open(page, lab, path):
-    page.goto(f"{lab.url}/lab/tree/{path}?token={lab.token}", wait_until="load")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
-    # the Jupytext viewer opened a notebook, whose kernel is ready
+    """Open ``path`` in a fresh workspace (nothing restored from the previous page)."""
+    workspace = f"test-{secrets.token_hex(4)}"
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{path}?token={lab.token}", wait_until="load")
+    # the Jupytext viewer opened the file as a notebook, whose kernel is ready
     page.wait_for_function(
-        "() => { const p = window.jupyterapp.shell.currentWidget;"
-        " return p && p.sessionContext && p.sessionContext.session"
-        " && p.sessionContext.session.kernel && p.sessionContext.session.kernel.status === 'idle'; }",
-        timeout=120_000)
+        """name => {
+             const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+             if (!panel || !panel.context || !panel.context.path.endsWith(name) || !panel.content) return false;
+             window.__panel = panel;
+             return panel.sessionContext?.session?.kernel?.status === 'idle'
+                    && panel.content.widgets.length > 0;
+           }""", arg=path.rsplit("/", 1)[-1], timeout=120_000)
 
 
 def _run_all(page):
     """Run every cell, Markdown included (which evaluates the {eval} roles); wait for the end."""
-    page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.evaluate("""async () => {
+        window.jupyterapp.shell.activateById(window.__panel.id);
+        await window.jupyterapp.commands.execute('notebook:run-all-cells');
+    }""")
+    page.wait_for_function("() => window.__panel.sessionContext?.session?.kernel?.status === 'idle'",
+                           timeout=RUN_TIMEOUT_MS)
+    # jupyterlab-myst asks the kernel for a Markdown cell's {eval} values after
+    # the cell ran, and keeps them in its "user_expressions" metadata
     page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-        timeout=RUN_TIMEOUT_MS)
+        """() => window.__panel.content.widgets.every(cell =>
+             cell.model.type !== 'markdown' || !cell.model.sharedModel.getSource().includes('{eval}')
+             || (cell.model.getMetadata('user_expressions') || []).length > 0)""",
+        timeout=60_000)
+
+
+def _shut_down_kernels(lab):
+    """Stop the notebook's kernel, so that the next notebook has the machine to itself."""
+    request = urllib.request.Request(f"{lab.url}/api/sessions?token={lab.token}")
+    for session in json.load(urllib.request.urlopen(request, timeout=30)):
+        urllib.request.urlopen(urllib.request.Request(
+            f"{lab.url}/api/sessions/{session['id']}?token={lab.token}", method="DELETE"), timeout=30)
 
 
 def _read(page, name):
@@ -278,6 +299,8 @@ def _role_targets(source):
 
 
 def _normalised(text):
+    """Whitespace collapsed, typographic quotes (which MyST renderers may use) made plain."""
+    text = text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}))
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -290,6 +313,7 @@ def test_chapter_in_jupyterlab_as_binder_opens_it(browser, book_lab, chapter):
         cells = _read(page, f"chapter-{chapter.stem}")
     finally:
         page.close()
+        _shut_down_kernels(book_lab)
     text = chapter.read_text()
     assert len(cells) > 5, f"{chapter.name}: JupyterLab shows {len(cells)} cells"
     raised = [(i, c["errors"]) for i, c in enumerate(cells) if c["errors"]]
@@ -306,8 +330,10 @@ def test_chapter_in_jupyterlab_as_binder_opens_it(browser, book_lab, chapter):
     notebook = jupytext.read(chapter)
     for name, number in book_numbers.figure_numbers(text, prefix).items():
         caption = _caption_of(notebook, name)
+        at = shown.find(f"Figure {number}:")
         assert f"Figure {number}: {caption}" in shown, (
-            f"{chapter.name}: figure {name} has no caption 'Figure {number}: {caption[:40]}...' in JupyterLab")
+            f"{chapter.name}: figure {name} has no caption 'Figure {number}: {caption}' in JupyterLab; "
+            f"it shows {shown[at:at + len(caption) + 40]!r}")
     for index, cell in enumerate(notebook.cells):
         if cell.metadata.get("mystnb", {}).get("figure"):
             assert cells[index]["images"], f"{chapter.name}: figure cell {index} shows no image"
@@ -339,6 +365,7 @@ def test_edition_notebook_in_jupyterlab(browser, editions_lab, editions, edition
         cells = _read(page, f"{edition}-{chapter.stem}")
     finally:
         page.close()
+        _shut_down_kernels(editions_lab)
     raised = [(i, c["errors"]) for i, c in enumerate(cells) if c["errors"]]
     assert not raised, f"{edition}/{name}: cells raised {raised}"
     problems = _markdown_problems(cells, lambda source: [])
