@@ -325,6 +325,11 @@ def test_chapter_in_jupyterlab_as_binder_opens_it(browser, book_lab, chapter):
     prefix = book_numbers.chapter_prefixes(ROOT)[chapter.stem]
     for _, number in book_numbers.exercise_numbers(text, prefix):
         assert f"Exercise {number}" in rendered, f"{chapter.name}: no 'Exercise {number}' in JupyterLab"
+    # equations are numbered as on the site (ChapterNumbers is checked against
+    # the site's HTML in tests/test_course.py)
+    for label, number in make_editions.ChapterNumbers(chapter, ROOT).equations.items():
+        if f"{{eq}}`{label}`" in text:
+            assert f"({number})" in rendered, f"{chapter.name}: equation {label} is not ({number}) in JupyterLab"
     # jupyterlab-myst writes "Figure 2.1:" then the caption, with or without a space
     shown = re.sub(r"Figure (\S+?):\s*", r"Figure \1: ", rendered)
     notebook = jupytext.read(chapter)

@@ -116,8 +116,14 @@ def stub_source(source, label):
 
 _EVAL = re.compile(r"\{eval\}`([^`]+)`")
 _ROLE = re.compile(r"\{(?P<role>[a-z]+(?::[a-z]+)?)\}`(?P<text>[^`]*)`")
-_LABELLED_MATHS = re.compile(r"^\$\$(?P<body>.*?)\$\$[ \t]*\((?P<label>[^)\s]+)\)[ \t]*$", re.M | re.S)
-_NUMBERED_AMSMATH = re.compile(r"^\\begin\{(equation|align|gather|multline|alignat|flalign)\}", re.M)
+# a labelled display equation, "$$ ... $$ (label)", possibly indented in a list item
+_LABELLED_MATHS = re.compile(
+    r"^(?P<indent>[ \t]*)\$\$(?P<body>(?:(?!\$\$).)*?)\$\$[ \t]*\((?P<label>[^)\s]+)\)[ \t]*$", re.M | re.S)
+# what Sphinx numbers: display maths "$$ ... $$" with a label, and amsmath
+# environments (not starred) outside "$$", each once
+_DISPLAY_MATHS = re.compile(r"(?P<dollars>^[ \t]*\$\$(?:(?!\$\$).)*?\$\$(?P<label>[ \t]*\([^)\s]+\))?)"
+                            r"|(?P<amsmath>^[ \t]*\\begin\{(?:equation|align|gather|multline|alignat|flalign)\})",
+                            re.M | re.S)
 _SECTION_LABEL = re.compile(r"^\((?P<label>[^)\s]+)\)=[ \t]*\n+#+[ \t]+(?P<title>[^\n]+)", re.M)
 _LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+?)\.md(?P<anchor>#[^)\s]*)?\)")
 _PYTHON_ROLES = {"func", "class", "meth", "mod", "attr", "obj", "data", "exc",
@@ -144,11 +150,15 @@ class ChapterNumbers:
                                   in book_numbers.exercise_numbers(text, self.prefix) if label}
         self.figures = book_numbers.figure_numbers(text, self.prefix)
         self.equations = {}
-        numbered = sorted([(m.start(), m.group("label")) for m in _LABELLED_MATHS.finditer(text)]
-                          + [(m.start(), None) for m in _NUMBERED_AMSMATH.finditer(text)])
-        for index, (_, label) in enumerate(numbered, start=1):
-            if label:
-                self.equations[label] = f"{self.prefix}{index}"
+        markdown = "\n\n".join(cell.source for cell in jupytext.reads(text, fmt="md:myst").cells
+                                if cell.cell_type == "markdown")
+        number = 0
+        for match in _DISPLAY_MATHS.finditer(markdown):
+            if match.group("amsmath") or match.group("label"):
+                number += 1
+            if match.group("label"):
+                label = match.group("label").strip().strip("()")
+                self.equations[label] = f"{self.prefix}{number}"
         self.sections = {m.group("label"): m.group("title").strip() for m in _SECTION_LABEL.finditer(text)}
         self.files = {page.stem: edition_filename(page, root) for page in chapters(root)}
         self.exercises_seen = 0
@@ -239,7 +249,8 @@ def _plain_markdown(markdown, numbers, student, values=None):
 
     def labelled_maths(match):
         number = numbers.equations[match.group("label")]
-        return f"$${match.group('body').rstrip()} \\tag{{{number}}}\n$$"
+        indent = match.group("indent")
+        return f"{indent}$${match.group('body').rstrip()} \\tag{{{number}}}\n{indent}$$"
 
     markdown = _EXERCISE.sub(exercise, markdown)
     markdown = _WRITTEN_SOLUTION.sub(written_solution, markdown)
