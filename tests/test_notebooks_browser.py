@@ -51,7 +51,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = ROOT / "_build" / "screenshots" / "jupyterlab"
 CHAPTERS = chapter_files()
-RUN_TIMEOUT_MS = 240_000  # one chapter, all cells (each takes well under a minute)
+RUN_TIMEOUT_MS = 420_000  # one chapter, all cells (each takes under a minute on an idle machine)
 
 # MyST that must never reach a reader: a role, a directive fence or option, a
 # labelled equation's label, an unresolved cross-reference's label.
@@ -254,6 +254,20 @@ def _run_all(page):
              cell.model.type !== 'markdown' || !cell.model.sharedModel.getSource().includes('{eval}')
              || (cell.model.getMetadata('user_expressions') || []).length > 0)""",
         timeout=60_000)
+    # ... then renders the cell again with them (asynchronously): wait until no
+    # Markdown cell shows an {eval} name any more (if one still does, _read
+    # reports it)
+    try:
+        page.wait_for_function(
+            """() => window.__panel.content.widgets.every(cell => {
+                 if (cell.model.type !== 'markdown') return true;
+                 const names = [...cell.model.sharedModel.getSource().matchAll(/\\{eval\\}`([^`]+)`/g)].map(m => m[1]);
+                 const shown = cell.node.querySelector('.myst, .jp-MarkdownOutput');
+                 return !names.length || (shown && names.every(name => !shown.innerText.includes(name)));
+               })""", timeout=60_000)
+    except Exception as error:  # a Playwright timeout: the assertions say which cell
+        if "Timeout" not in type(error).__name__:
+            raise
 
 
 def _shut_down_kernels(lab):
