@@ -157,7 +157,7 @@ def test_edition_text_holds_no_myst_and_no_placeholder(editions):
         for chapter in CHAPTERS:
             notebook = nbformat.read(folder / make_editions.edition_filename(chapter), as_version=4)
             markdown = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-            leftovers = re.findall(r"\{[a-z][\w:-]*\}`[^`]*`|^\s*:{3,}.*$|^:\w+:.*$|\$\$\s*\([^)]*\)",
+            leftovers = re.findall(r"\{[a-z][\w:-]*\}`[^`]*`|^\s*:{3,}.*$|^:\w+:.*$|\$\$[ \t]*\([^)\s]*\)[ \t]*$",
                                    markdown, flags=re.M)
             assert not leftovers, f"{edition}/{chapter.stem}: MyST left in the text: {leftovers[:5]}"
             for name in set(re.findall(r"\{eval\}`([^`]+)`", chapter.read_text())):

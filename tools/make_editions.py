@@ -197,8 +197,10 @@ def _resolve_roles(markdown, numbers, values):
         if name == "ref":
             if explicit:
                 return explicit.group("title")
+            if target in numbers.exercise_of_label:  # sphinx-exercise: "Exercise 4.3"
+                return f"Exercise {numbers.exercise_of_label[target]}"
             if target not in numbers.sections:
-                raise EditionError(f"{{ref}}`{text}` names no section of the chapter")
+                raise EditionError(f"{{ref}}`{text}` names no section or exercise of the chapter")
             return numbers.sections[target]
         if name in _PYTHON_ROLES:
             shown = explicit.group("title") if explicit else target
