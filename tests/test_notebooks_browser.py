@@ -279,7 +279,17 @@ def _shut_down_kernels(lab):
 
 
 def _read(page, name):
-    page.wait_for_timeout(500)  # the last Markdown cells render
+    # the Markdown cells render asynchronously (jupyterlab-myst parses each one)
+    try:
+        page.wait_for_function(
+            """() => window.__panel.content.widgets.every(cell => cell.model.type !== 'markdown'
+                 || !cell.model.sharedModel.getSource().trim()
+                 || (cell.node.classList.contains('jp-mod-rendered')
+                     && cell.node.querySelector('.myst, .jp-MarkdownOutput')))""", timeout=60_000)
+    except Exception as error:  # a Playwright timeout: the assertions say which cell
+        if "Timeout" not in type(error).__name__:
+            raise
+    page.wait_for_timeout(500)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
     return page.evaluate(_READ_NOTEBOOK)
