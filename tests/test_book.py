@@ -76,13 +76,20 @@ def test_chapter_has_three_exercises(source):
 
 
 @pytest.mark.parametrize("source", chapter_files(), ids=lambda p: p.stem)
-def test_glued_numbers_appear_in_the_page(site, source):
-    """Every glue role in the prose was replaced by a computed value."""
-    roles = len(re.findall(r"\{glue(?::text)?\}`", source.read_text()))
+def test_quoted_numbers_appear_in_the_page(site, source):
+    """Every {eval} role in the prose was replaced by a computed value, and no code shows for it."""
+    text = source.read_text()
+    roles = len(re.findall(r"\{eval\}`", text))
     page, parsed = _page(site, source)
-    pasted = page.read_text().count('class="pasted-text"')
-    assert pasted >= roles, f"{source.name}: {roles} glue roles, {pasted} pasted values"
-    assert "{glue" not in "".join(parsed.text), f"{source.name}: a glue role was not rendered"
+    html = page.read_text()
+    pasted = len(re.findall(r'<span class="output text_plain">[^<]+</span>', html))
+    assert pasted >= roles, f"{source.name}: {roles} eval roles, {pasted} values in the page"
+    shown = "".join(parsed.text)
+    assert "{eval" not in shown and "{glue" not in shown, f"{source.name}: a role was not rendered"
+    # the bookkeeping cells (remove-input) that format the numbers leave nothing in the page
+    assert "= quote(" not in shown and "import quote\n" not in shown, f"{source.name}: bookkeeping code is shown"
+    # and the notebook-only numbering and caption cells (remove-cell) are not in it either
+    assert "enumerator" not in shown and ":label:" not in shown, f"{source.name}: a notebook-only cell is shown"
 
 
 def test_api_reference_lists_the_estimators(site):

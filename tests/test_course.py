@@ -3,13 +3,15 @@
 import copy
 import importlib.util
 import json
+import re
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 
-from book_support import chapter_files, errors, execute, make_editions
+from book_support import ROOT, build_site, chapter_files, errors, execute, make_editions
 
 pytestmark = pytest.mark.slow
 
@@ -146,3 +148,72 @@ def test_wrong_answers_fail_their_self_checks_with_the_hint(chapter):
         output = failures[label]
         assert output["ename"] == "WrongAnswer", f"{label}: {output['ename']}: {output['evalue']}"
         assert answer["hint"] in output["evalue"], f"{label}: the hint is missing from {output['evalue']!r}"
+
+
+def test_edition_text_holds_no_myst_and_no_placeholder(editions):
+    """Every role resolved to text, every directive to plain Markdown, every number written in."""
+    for edition in ("student", "instructor"):
+        folder, _ = editions[edition]
+        for chapter in CHAPTERS:
+            notebook = nbformat.read(folder / make_editions.edition_filename(chapter), as_version=4)
+            markdown = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+            leftovers = re.findall(r"\{[a-z][\w:-]*\}`[^`]*`|^\s*:{3,}.*$|^:\w+:.*$|\$\$[ \t]*\([^)\s]*\)[ \t]*$",
+                                   markdown, flags=re.M)
+            assert not leftovers, f"{edition}/{chapter.stem}: MyST left in the text: {leftovers[:5]}"
+            for name in set(re.findall(r"\{eval\}`([^`]+)`", chapter.read_text())):
+                assert not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", markdown), (
+                    f"{edition}/{chapter.stem}: the placeholder {name!r} is in the text")
+            assert "](bibliography.md)" not in markdown and ".md)" not in markdown, (
+                f"{edition}/{chapter.stem}: a link to a page the edition does not carry")
+
+
+def _site_numbers(html):
+    """What the built site calls a chapter's parts: from its HTML page."""
+    soup = BeautifulSoup(html, "html.parser")
+    title_number = soup.select_one("h1 .section-number")
+    exercises = {}
+    for box in soup.select("div.exercise"):
+        number = box.select_one(".admonition-title .caption-number").get_text().strip()
+        exercises[box.get("id")] = number.removeprefix("Exercise ").strip()
+    figures = []
+    for figure in soup.select("figure"):
+        number = figure.select_one(".caption-number")
+        if number and number.get_text().startswith("Fig."):
+            caption = " ".join(figure.select_one(".caption-text").get_text().split())
+            figures.append((figure.get("id"), number.get_text().removeprefix("Fig.").strip(), caption))
+    equations = {}
+    for eqno in soup.select("span.eqno"):
+        link = eqno.select_one("a.headerlink")
+        label = link["href"].removeprefix("#equation-") if link else None
+        equations[label] = eqno.get_text().strip().strip("()").rstrip("#").strip("()")
+    return (title_number.get_text().strip().rstrip(".") if title_number else ""), exercises, figures, equations
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_edition_numbers_match_the_built_site(editions, chapter):
+    """Chapter, exercise, figure and equation numbers, and the self-checks' names, as on the site."""
+    html = build_site()[0] / chapter.relative_to(ROOT).with_suffix(".html")
+    chapter_number, exercises, figures, equations = _site_numbers(html.read_text())
+    name = make_editions.edition_filename(chapter)
+    assert name == f"{int(chapter_number or 0):02d}_{chapter.stem}.ipynb", (
+        f"{name}: the site numbers the chapter {chapter_number!r}")
+    for edition in ("student", "instructor"):
+        folder, _ = editions[edition]
+        notebook = nbformat.read(folder / name, as_version=4)
+        markdown = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        in_edition = re.findall(r"^\*\*Exercise (\S+)\*\*", markdown, flags=re.M)
+        assert in_edition == list(exercises.values()), (
+            f"{edition}/{name}: exercises {in_edition}, the site's {list(exercises.values())}")
+        captions = [(n, " ".join(c.split())) for n, c in re.findall(r"^\*\*Fig\. (\S+):\*\* (.*)$", markdown, flags=re.M)]
+        assert captions == [(number, caption) for _, number, caption in figures], (
+            f"{edition}/{name}: figures {captions}, the site's {figures}")
+        for label, number in equations.items():
+            if label and not re.fullmatch(r"[0-9a-f-]{36}", label):  # a labelled equation
+                assert f"\\tag{{{number}}}" in markdown, f"{edition}/{name}: equation {label} is not ({number})"
+        for cell in notebook.cells:
+            if "self-check" in cell.metadata.get("tags", []):
+                label = cell.metadata["fmlib"]["exercise"]
+                named = set(re.findall(r'check_\w+\(\s*"Exercise ([^"]+)"', cell.source))
+                assert named <= {exercises[label]}, (
+                    f"{edition}/{name}: the self-check of {label} says Exercise {named}, "
+                    f"the site Exercise {exercises[label]}")
