@@ -1,4 +1,5 @@
-"""scikit-learn estimators for factorization machines trained by SGD."""
+"""scikit-learn estimators for factorization machines, trained by coordinate
+descent (ALS) or by SGD with a constant or an AdaGrad step."""
 
 import functools
 import numbers
@@ -8,11 +9,12 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm import tqdm
 
-from . import _kernels
+from . import _adagrad, _als, _kernels
 from .reference import logistic_loss, sigmoid, squared_loss
 
 __all__ = ["FMClassifier", "FMRegressor", "DivergenceError"]
@@ -47,27 +49,80 @@ def _unchanged_on_error(method):
     return wrapper
 
 
+_SOLVERS = ("als", "adagrad", "sgd")
+
+
+def _has_partial_fit(estimator):
+    """``partial_fit`` exists for the SGD solvers only (as in scikit-learn's
+    MLP, whose "lbfgs" solver has none): hasattr() is False for "als"."""
+    if estimator.solver == "als":
+        raise AttributeError(
+            "partial_fit is only available for the SGD solvers (solver='sgd' or "
+            "'adagrad'): solver='als' sweeps over the whole training set. Use fit "
+            "(with warm_start=True to continue from the current model), or set "
+            "solver='adagrad' to train on batches."
+        )
+    return True
+
+
 _COMMON_PARAMS_DOC = """
     n_factors : int, default=10
         Dimension ``k`` of the latent factor vectors.
     n_epochs : int, default=30
         Number of passes over the training data (the maximum, with early
-        stopping).
+        stopping): epochs for the SGD solvers, sweeps for ``"als"``.
+    solver : {"als", "adagrad", "sgd"}, default="als"
+        How the parameters are fitted.
+
+        - ``"als"``: coordinate descent after Rendle et al. (SIGIR 2011) and
+          libFM. Each parameter enters the model linearly, so with all others
+          fixed the squared loss has a closed-form minimum in it; for the log
+          loss one Newton step is taken. A sweep visits every parameter once
+          and costs ``O(k nnz)``. No learning rate (``learning_rate`` and
+          ``shuffle`` are ignored), sample weights are exact (a weight of 2
+          is the sample twice), and a coordinate's step does not depend on
+          the features' scale. No ``partial_fit``.
+        - ``"adagrad"``: SGD with a per-coordinate AdaGrad step
+          ``learning_rate * g / sqrt(sum of past g**2)``, which never moves a
+          parameter by more than ``learning_rate`` per sample.
+        - ``"sgd"``: plain SGD with the constant step ``learning_rate``, the
+          algorithm the book derives. The step a pair of features takes
+          grows with the square of their scale, so it can diverge on
+          unscaled data (``DivergenceError``).
+
+        ``"als"`` is the default because it fits unscaled real data out of
+        the box: on scikit-learn's bundled data sets (breast cancer, wine and
+        digits reduced to two classes, diabetes with ``scaled=False``)
+        ``"sgd"`` diverges or lags far behind a linear model, ``"adagrad"``
+        stays finite but lags on the classifiers, and ``"als"`` scores within
+        a few points of ``LogisticRegression``/``Ridge`` (see
+        ``tests/test_solvers.py``).
     learning_rate : float, default=0.1
-        Constant SGD step size.
+        Step size of the SGD solvers: the constant step of ``"sgd"``, the
+        largest per-coordinate step of ``"adagrad"``. Ignored by ``"als"``.
     reg_linear : float, default=0.01
-        L2 penalty on the linear weights ``coef_``: each step shrinks the
-        weights of the features present in the sample by
-        ``learning_rate * reg_linear * w``. Zero disables it.
+        L2 penalty on the linear weights ``coef_``, applied lazily as libFM
+        does: an SGD step shrinks the weights of the features present in the
+        sample by ``learning_rate * reg_linear * w``, and ALS minimises the
+        matching objective, with the penalty ``reg_linear / 2 * c_j * w_j**2``
+        where ``c_j`` is the total sample weight of the rows in which feature
+        ``j`` is non-zero (see ``fmlib.reference.als_objective``). Zero
+        disables it.
     reg_factors : float, default=0.01
         L2 penalty on ``factors_``, applied the same way.
     init_std : float, default=0.1
         Standard deviation of the normal distribution the factors are drawn
-        from (the intercept and weights start at zero).
+        from (the intercept and weights start at zero). With ``"als"``, the
+        factors of feature ``j`` are then divided by the root mean square of
+        its non-zero values (sample-weighted), so that the start, like every
+        ALS step, is the same on scaled and unscaled features; for binary
+        features this changes nothing. Without it ALS spends its sweeps
+        undoing pairwise terms of size ``init_std**2 * x_i * x_j``.
     fit_intercept : bool, default=True
         Whether to learn the intercept ``w0``; if False it stays 0.
     shuffle : bool, default=True
-        Whether to visit the samples in a new random order in each epoch.
+        Whether to visit the samples in a new random order in each epoch
+        (SGD solvers; ALS visits parameters, not samples).
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data and
         stop when its loss has not improved by at least ``tol`` for
@@ -102,8 +157,10 @@ _COMMON_ATTRIBUTES_DOC = """
         Number of features seen during ``fit``.
     loss_curve_ : list of float
         The training loss of each epoch: the (sample-weighted) mean loss
-        over the epoch's training samples, each evaluated just before that
-        sample's update, without the L2 penalty. {loss_name}
+        over the epoch's training samples, without the L2 penalty. For the
+        SGD solvers each sample's loss is evaluated just before that
+        sample's update; for ``"als"`` all are evaluated after the sweep.
+        {loss_name}
     validation_loss_curve_ : list of float
         With ``early_stopping``, the mean loss on the held-out data after each
         epoch (same loss, no penalty). Empty otherwise.
@@ -122,6 +179,7 @@ class _BaseFM(BaseEstimator):
         self,
         n_factors=10,
         n_epochs=30,
+        solver="als",
         learning_rate=0.1,
         reg_linear=0.01,
         reg_factors=0.01,
@@ -138,6 +196,7 @@ class _BaseFM(BaseEstimator):
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
+        self.solver = solver
         self.learning_rate = learning_rate
         self.reg_linear = reg_linear
         self.reg_factors = reg_factors
@@ -165,6 +224,10 @@ class _BaseFM(BaseEstimator):
                 raise TypeError(f"{name} must be an int, got {getattr(self, name)!r}.")
         check_scalar(self.n_factors, "n_factors", numbers.Integral, min_val=1)
         check_scalar(self.n_epochs, "n_epochs", numbers.Integral, min_val=1)
+        if not (isinstance(self.solver, str) and self.solver in _SOLVERS):
+            raise ValueError(
+                f"solver must be one of {', '.join(map(repr, _SOLVERS))}; got {self.solver!r}."
+            )
         check_scalar(self.learning_rate, "learning_rate", numbers.Real, min_val=0,
                      include_boundaries="neither")
         check_scalar(self.reg_linear, "reg_linear", numbers.Real, min_val=0)
@@ -193,17 +256,37 @@ class _BaseFM(BaseEstimator):
         return _as_canonical_csr(X), y
 
     # ------------------------------------------------------------ parameters
-    def _fresh_params(self, n_features, rng):
+    # params is [w0, w, V] for "sgd" and "als"; "adagrad" appends its squared-
+    # gradient sums [G_w0 (shape (1,)), G_w, G_V], which are fitted state too
+    def _fresh_params(self, n_features, rng, X=None, sample_weight=None):
         factors = rng.normal(0.0, self.init_std, size=(n_features, self.n_factors))
-        return [0.0, np.zeros(n_features), np.ascontiguousarray(factors)]
+        if self.solver == "als":
+            # ALS's steps do not depend on the features' scale; this makes the
+            # start not depend on it either (see the init_std parameter)
+            factors /= _feature_scales(X, sample_weight)[:, None]
+        params = [0.0, np.zeros(n_features), np.ascontiguousarray(factors)]
+        if self.solver == "adagrad":
+            params.append(_zero_accumulators(params))
+        return params
 
     def _current_params(self):
-        return [float(self.intercept_), self.coef_.copy(), self.factors_.copy()]
+        params = [float(self.intercept_), self.coef_.copy(), self.factors_.copy()]
+        if self.solver == "adagrad":
+            saved = getattr(self, "_adagrad_accumulators_", None)
+            if saved is not None and saved[2].shape == self.factors_.shape:
+                params.append([a.copy() for a in saved])
+            else:  # the previous fit used another solver: AdaGrad starts afresh
+                params.append(_zero_accumulators(params))
+        return params
 
     def _store(self, params):
         self.intercept_ = float(params[0])
         self.coef_ = params[1]
         self.factors_ = params[2]
+        if len(params) > 3:
+            self._adagrad_accumulators_ = params[3]
+        else:
+            self.__dict__.pop("_adagrad_accumulators_", None)
 
     def _can_warm_start(self, n_features):
         return (
@@ -212,8 +295,14 @@ class _BaseFM(BaseEstimator):
         )
 
     # ------------------------------------------------------------ training
-    def _epoch(self, X, y, sample_weight, rows, params, rng):
-        """Run one epoch over ``rows`` on ``params`` in place; return the mean loss."""
+    def _epoch(self, X, y, sample_weight, rows, params, rng, als_problem=None):
+        """Run one epoch over ``rows`` on ``params`` in place; return the mean loss.
+
+        ``als_problem`` is the training data prepared by :func:`_als_problem`
+        (needed, and only used, with ``solver="als"``).
+        """
+        if self.solver != "sgd":
+            return self._adaptive_epoch(X, y, sample_weight, rows, params, rng, als_problem)
         order = rng.permutation(rows) if self.shuffle else rows
         w0, total, n_done = _kernels.sgd_epoch(
             X.data, X.indptr, X.indices, y, sample_weight, order,
@@ -239,6 +328,46 @@ class _BaseFM(BaseEstimator):
             )
         return mean_loss
 
+    def _adaptive_epoch(self, X, y, sample_weight, rows, params, rng, als_problem):
+        """``_epoch`` for the "adagrad" and "als" solvers."""
+        if self.solver == "adagrad":
+            order = rng.permutation(rows) if self.shuffle else rows
+            acc_w0, acc_w, acc_V = params[3]
+            w0, total, n_done = _adagrad.adagrad_epoch(
+                X.data, X.indptr, X.indices, y, sample_weight, order,
+                params[0], params[1], params[2], acc_w0, acc_w, acc_V,
+                float(self.learning_rate), float(self.reg_linear), float(self.reg_factors),
+                bool(self.fit_intercept), self._loss_kind,
+            )
+            finite = n_done == len(order)
+            advice = (f"with learning_rate={self.learning_rate}. Lower the learning rate "
+                      f"(try {self.learning_rate / 10:g}), or scale")
+        else:
+            rows_X, cols_X, y_rows, sw_rows, counts = als_problem
+            w0, total, finite = _als.als_sweep(
+                rows_X.data, rows_X.indptr, rows_X.indices,
+                cols_X.data, cols_X.indptr, cols_X.indices, y_rows, sw_rows, counts,
+                params[0], params[1], params[2],
+                float(self.reg_linear), float(self.reg_factors),
+                bool(self.fit_intercept), self._loss_kind,
+            )
+            advice = "with solver='als'. Raise reg_linear and reg_factors, or scale"
+        params[0] = w0
+        mean_loss = total / sample_weight[rows].sum()
+        if (
+            not finite
+            or not np.isfinite(mean_loss)
+            or not np.isfinite(w0)
+            or not np.isfinite(params[1]).all()
+            or not np.isfinite(params[2]).all()
+        ):
+            raise DivergenceError(
+                f"{type(self).__name__} diverged: the loss or a parameter became "
+                f"non-finite (inf or NaN) {advice} the features to a smaller range. "
+                "The estimator keeps the parameters it had before this call."
+            )
+        return mean_loss
+
     def _mean_loss(self, X, y, sample_weight, params):
         margin = np.empty(X.shape[0])
         _kernels.predict(X.data, X.indptr, X.indices, params[0], params[1], params[2], margin)
@@ -253,7 +382,7 @@ class _BaseFM(BaseEstimator):
             loss_curve = list(self.loss_curve_)
             n_iter = self.n_iter_
         else:
-            params = self._fresh_params(n_features, rng)
+            params = self._fresh_params(n_features, rng, X, sample_weight)
             loss_curve, n_iter = [], 0
 
         rows = np.arange(n_samples)
@@ -268,6 +397,7 @@ class _BaseFM(BaseEstimator):
             val_rows.sort()
             # sliced once: the held-out loss is evaluated after every epoch
             validation = (X[val_rows], y[val_rows], sample_weight[val_rows])
+        als_problem = _als_problem(X, y, sample_weight, rows) if self.solver == "als" else None
         val_curve = []
         best = (np.inf, None)  # validation loss, parameters
         stall = 0
@@ -275,7 +405,7 @@ class _BaseFM(BaseEstimator):
         epochs = tqdm(range(self.n_epochs), disable=not self.verbose,
                       desc=type(self).__name__, unit="epoch")
         for _ in epochs:
-            loss = self._epoch(X, y, sample_weight, rows, params, rng)
+            loss = self._epoch(X, y, sample_weight, rows, params, rng, als_problem)
             loss_curve.append(loss)
             n_iter += 1
             if val_rows is None:
@@ -289,7 +419,7 @@ class _BaseFM(BaseEstimator):
             else:
                 stall += 1
             if val_loss < best[0]:
-                best = (val_loss, [params[0], params[1].copy(), params[2].copy()])
+                best = (val_loss, _copy_params(params))
             if stall >= self.n_iter_no_change:
                 break
         epochs.close()
@@ -337,7 +467,7 @@ class _BaseFM(BaseEstimator):
 
 class FMClassifier(ClassifierMixin, _BaseFM):
     __doc__ = (
-        """Factorization machine for binary classification, trained by SGD on the log loss.
+        """Factorization machine for binary classification, trained on the log loss.
 
     The model outputs a margin
 
@@ -442,9 +572,13 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         sw = _check_sample_weight(sample_weight, X.shape[0])
         return self._fit(X, y01, sw)
 
+    @available_if(_has_partial_fit)
     @_unchanged_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of SGD on the given data, starting from the current model.
+
+        Only for the SGD solvers (``solver="sgd"`` or ``"adagrad"``); with
+        ``"als"`` the estimator has no ``partial_fit`` (AttributeError).
 
         Parameters
         ----------
@@ -532,7 +666,7 @@ class FMClassifier(ClassifierMixin, _BaseFM):
 
 class FMRegressor(RegressorMixin, _BaseFM):
     __doc__ = (
-        """Factorization machine for regression, trained by SGD on the squared loss.
+        """Factorization machine for regression, trained on the squared loss.
 
     .. math:: \\hat y(x) = w_0 + \\sum_i w_i x_i + \\sum_{i<j} \\langle v_i, v_j \\rangle x_i x_j
 
@@ -553,11 +687,12 @@ class FMRegressor(RegressorMixin, _BaseFM):
 
     Notes
     -----
-    The squared loss's gradient grows with the residual and with the
-    features' products, so the default ``learning_rate=0.1``, which suits
-    L2-normalised sparse rows such as TF-IDF, can diverge on dense,
-    unscaled features or large targets: scale the features, centre the
-    targets, or lower the learning rate (``DivergenceError`` says when).
+    With ``solver="sgd"`` the squared loss's gradient grows with the
+    residual and with the features' products, so ``learning_rate=0.1``,
+    which suits L2-normalised sparse rows such as TF-IDF, can diverge on
+    dense, unscaled features or large targets: scale the features, centre
+    the targets, or lower the learning rate (``DivergenceError`` says when).
+    The default solver, ``"als"``, has no step size to choose.
 
     Examples
     --------
@@ -566,7 +701,7 @@ class FMRegressor(RegressorMixin, _BaseFM):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 3))
     >>> y = 1 + X[:, 0] * X[:, 1]
-    >>> reg = FMRegressor(n_factors=2, n_epochs=100, learning_rate=0.05, random_state=0).fit(X, y)
+    >>> reg = FMRegressor(n_factors=2, random_state=0).fit(X, y)
     >>> bool(reg.score(X, y) > 0.95)
     True
     """
@@ -600,9 +735,13 @@ class FMRegressor(RegressorMixin, _BaseFM):
         sw = _check_sample_weight(sample_weight, X.shape[0])
         return self._fit(X, np.asarray(y, dtype=np.float64), sw)
 
+    @available_if(_has_partial_fit)
     @_unchanged_on_error
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of SGD on the given data, starting from the current model.
+
+        Only for the SGD solvers (``solver="sgd"`` or ``"adagrad"``); with
+        ``"als"`` the estimator has no ``partial_fit`` (AttributeError).
 
         Parameters
         ----------
@@ -640,6 +779,55 @@ def _as_canonical_csr(X):
         X = X.copy()
         X.sum_duplicates()
     return X
+
+
+def _zero_accumulators(params):
+    """AdaGrad's squared-gradient sums for ``[w0, w, V]``, all zero."""
+    return [np.zeros(1), np.zeros_like(params[1]), np.zeros_like(params[2])]
+
+
+def _copy_params(params):
+    """A copy of ``params`` that later in-place updates do not reach."""
+    copied = [params[0], params[1].copy(), params[2].copy()]
+    if len(params) > 3:
+        copied.append([a.copy() for a in params[3]])
+    return copied
+
+
+def _feature_scales(X, sample_weight):
+    """Root mean square of each column's non-zero values, weighted by the
+    samples' weights; 1 for a column without any (weighted) non-zero value.
+    Weighted so that a weight of 2 and a repeated sample give the same scale."""
+    columns = X.tocsc(copy=True)
+    columns.eliminate_zeros()
+    column_of_entry = np.repeat(np.arange(X.shape[1]), np.diff(columns.indptr))
+    weights = sample_weight[columns.indices]
+    n_features = X.shape[1]
+    weight_sum = np.bincount(column_of_entry, weights=weights, minlength=n_features)
+    square_sum = np.bincount(column_of_entry, weights=weights * columns.data**2,
+                             minlength=n_features)
+    scales = np.ones(n_features)
+    seen = weight_sum > 0
+    scales[seen] = np.sqrt(square_sum[seen] / weight_sum[seen])
+    return scales
+
+
+def _als_problem(X, y, sample_weight, rows):
+    """The training rows as the ALS kernel reads them, built once per fit.
+
+    Returns the rows (CSR), the same matrix by columns (CSC, explicit zeros
+    removed), their targets and weights, and ``c_j``, the summed weight of
+    the rows where feature ``j`` is non-zero (the L2 penalty's multiplier).
+    """
+    if len(rows) != X.shape[0]:
+        X, y, sample_weight = X[rows], y[rows], sample_weight[rows]
+    columns = X.tocsc(copy=True)
+    columns.eliminate_zeros()
+    columns.sort_indices()
+    column_of_entry = np.repeat(np.arange(X.shape[1]), np.diff(columns.indptr))
+    counts = np.bincount(column_of_entry, weights=sample_weight[columns.indices],
+                         minlength=X.shape[1])
+    return X, columns, np.ascontiguousarray(y, dtype=np.float64), sample_weight, counts
 
 
 def _check_random_state(random_state):

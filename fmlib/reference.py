@@ -25,6 +25,9 @@ __all__ = [
     "logistic_loss_grad",
     "squared_loss",
     "squared_loss_grad",
+    "als_objective",
+    "als_coordinate_update",
+    "als_sweep",
 ]
 
 
@@ -213,3 +216,157 @@ def squared_loss_grad(y_hat, y):
     float or ndarray
     """
     return (np.asarray(y_hat, dtype=float) - np.asarray(y, dtype=float))[()]
+
+
+# ---------------------------------------------------------------- coordinate descent (ALS)
+
+
+def _dense_problem(X, y, sample_weight):
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    return X, y, s
+
+
+def _loss_slope_curvature(loss, margin, y):
+    """Loss, its first and its second derivative with respect to the margin."""
+    if loss == "squared":
+        return squared_loss(margin, y), squared_loss_grad(margin, y), np.ones_like(margin)
+    if loss == "logistic":
+        p = sigmoid(margin)
+        return logistic_loss(margin, y), p - y, p * (1.0 - p)
+    raise ValueError(f"loss must be 'squared' or 'logistic', got {loss!r}.")
+
+
+def als_objective(X, y, w0, w, V, reg_linear, reg_factors, loss="squared", sample_weight=None):
+    """The objective the ALS solver decreases.
+
+    .. math::
+
+        \\sum_i s_i \\ell(\\hat y_i, y_i)
+        + \\frac12 \\sum_j c_j \\Big(\\lambda_w w_j^2
+          + \\lambda_V \\sum_f V_{j,f}^2\\Big),
+        \\qquad c_j = \\sum_{i:\\, x_{ij} \\neq 0} s_i :
+
+    each parameter is penalised once per (weighted) sample that has its
+    feature, the penalty SGD's lazy shrinkage applies; the intercept is not
+    penalised.
+
+    Parameters
+    ----------
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Targets; 0/1 labels for the logistic loss.
+    w0 : float
+    w : ndarray of shape (n_features,)
+    V : ndarray of shape (n_features, n_factors)
+    reg_linear, reg_factors : float
+        ``lambda_w`` and ``lambda_V``.
+    loss : {"squared", "logistic"}, default="squared"
+        ``(y_hat - y)**2 / 2`` or the log loss of :func:`logistic_loss`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        ``s_i``; all ones when None.
+
+    Returns
+    -------
+    float
+    """
+    X, y, s = _dense_problem(X, y, sample_weight)
+    losses, _, _ = _loss_slope_curvature(loss, fm_predict(X, w0, w, V), y)
+    counts = s @ (X != 0)
+    penalty = counts @ (reg_linear * w**2 + reg_factors * np.sum(V**2, axis=1))
+    return float(s @ losses + 0.5 * penalty)
+
+
+def als_coordinate_update(X, y, w0, w, V, parameter, reg_linear, reg_factors,
+                          loss="squared", sample_weight=None):
+    """One coordinate step of the ALS solver, computed from scratch.
+
+    The FM output is linear in any single parameter ``theta``:
+    ``y_hat = g + theta * h`` with ``h = d y_hat / d theta`` free of
+    ``theta`` (``1`` for ``w0``, ``x_j`` for ``w_j``,
+    ``x_j (sum_l V[l, f] x_l - V[j, f] x_j)`` for ``V[j, f]``). The step is
+
+    .. math::
+
+        \\theta \\leftarrow \\theta - \\frac{\\sum_i s_i \\ell'(\\hat y_i) h_i
+            + \\lambda c\\, \\theta}{\\sum_i s_i \\ell''(\\hat y_i) h_i^2 + \\lambda c},
+
+    a Newton step on the one-parameter objective of :func:`als_objective`;
+    for the squared loss (``l'' = 1``) it is that objective's exact minimum.
+    A zero denominator leaves ``theta`` unchanged.
+
+    Parameters
+    ----------
+    X, y, w0, w, V, reg_linear, reg_factors, loss, sample_weight
+        As in :func:`als_objective`.
+    parameter : "intercept", ("linear", j) or ("factor", j, f)
+        Which parameter to update.
+
+    Returns
+    -------
+    w0 : float
+    w : ndarray of shape (n_features,)
+        A new array (the inputs are not modified).
+    V : ndarray of shape (n_features, n_factors)
+        A new array.
+    """
+    X, y, s = _dense_problem(X, y, sample_weight)
+    w = np.array(w, dtype=float)
+    V = np.array(V, dtype=float)
+    _, slope, curvature = _loss_slope_curvature(loss, fm_predict(X, w0, w, V), y)
+    if parameter == "intercept":
+        theta, h, penalty = w0, np.ones(X.shape[0]), 0.0
+    elif parameter[0] == "linear":
+        j = parameter[1]
+        theta, h = w[j], X[:, j]
+        penalty = reg_linear * s @ (X[:, j] != 0)
+    elif parameter[0] == "factor":
+        j, f = parameter[1], parameter[2]
+        theta = V[j, f]
+        h = X[:, j] * (X @ V[:, f] - V[j, f] * X[:, j])
+        penalty = reg_factors * s @ (X[:, j] != 0)
+    else:
+        raise ValueError(f"unknown parameter {parameter!r}")
+    denominator = s @ (curvature * h**2) + penalty
+    step = -(s @ (slope * h) + penalty * theta) / denominator if denominator > 0 else 0.0
+    if parameter == "intercept":
+        w0 = w0 + step
+    elif parameter[0] == "linear":
+        w[j] += step
+    else:
+        V[j, f] += step
+    return float(w0), w, V
+
+
+def als_sweep(X, y, w0, w, V, reg_linear, reg_factors, loss="squared",
+              sample_weight=None, fit_intercept=True):
+    """One sweep of :func:`als_coordinate_update` over every parameter.
+
+    The order is libFM's: ``w0`` (if ``fit_intercept``), then ``w_1 ... w_p``,
+    then for each factor ``f`` the column ``V[1, f] ... V[p, f]``.
+
+    Parameters
+    ----------
+    X, y, w0, w, V, reg_linear, reg_factors, loss, sample_weight
+        As in :func:`als_objective`.
+    fit_intercept : bool, default=True
+        Whether to update ``w0``.
+
+    Returns
+    -------
+    w0 : float
+    w : ndarray of shape (n_features,)
+    V : ndarray of shape (n_features, n_factors)
+    """
+    args = (reg_linear, reg_factors, loss, sample_weight)
+    if fit_intercept:
+        w0, w, V = als_coordinate_update(X, y, w0, w, V, "intercept", *args)
+    n_features, n_factors = np.shape(V)
+    for j in range(n_features):
+        w0, w, V = als_coordinate_update(X, y, w0, w, V, ("linear", j), *args)
+    for f in range(n_factors):
+        for j in range(n_features):
+            w0, w, V = als_coordinate_update(X, y, w0, w, V, ("factor", j, f), *args)
+    return float(w0), np.asarray(w, dtype=float), np.asarray(V, dtype=float)
