@@ -9,7 +9,6 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_random_state, check_scalar
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm import tqdm
@@ -52,19 +51,6 @@ def _unchanged_on_error(method):
 _SOLVERS = ("als", "adagrad", "sgd")
 
 
-def _has_partial_fit(estimator):
-    """``partial_fit`` exists for the SGD solvers only (as in scikit-learn's
-    MLP, whose "lbfgs" solver has none): hasattr() is False for "als"."""
-    if estimator.solver == "als":
-        raise AttributeError(
-            "partial_fit is only available for the SGD solvers (solver='sgd' or "
-            "'adagrad'): solver='als' sweeps over the whole training set. Use fit "
-            "(with warm_start=True to continue from the current model), or set "
-            "solver='adagrad' to train on batches."
-        )
-    return True
-
-
 _COMMON_PARAMS_DOC = """
     n_factors : int, default=10
         Dimension ``k`` of the latent factor vectors.
@@ -81,7 +67,7 @@ _COMMON_PARAMS_DOC = """
           and costs ``O(k nnz)``. No learning rate (``learning_rate`` and
           ``shuffle`` are ignored), sample weights are exact (a weight of 2
           is the sample twice), and a coordinate's step does not depend on
-          the features' scale. No ``partial_fit``.
+          the features' scale. ``partial_fit`` runs one sweep on the batch.
         - ``"adagrad"``: SGD with a per-coordinate AdaGrad step
           ``learning_rate * g / sqrt(sum of past g**2)``, which never moves a
           parameter by more than ``learning_rate`` per sample.
@@ -256,18 +242,11 @@ class _BaseFM(BaseEstimator):
         return _as_canonical_csr(X), y
 
     # ------------------------------------------------------------ parameters
-    # params is [w0, w, V] for "sgd" and "als"; "adagrad" appends its squared-
-    # gradient sums [G_w0 (shape (1,)), G_w, G_V], which are fitted state too
-    def _fresh_params(self, n_features, rng, X=None, sample_weight=None):
+    # params is [w0, w, V]; "adagrad" appends its squared-gradient sums
+    # [G_w0 (shape (1,)), G_w, G_V] (fitted state too; zeros at a fresh start)
+    def _fresh_params(self, n_features, rng):
         factors = rng.normal(0.0, self.init_std, size=(n_features, self.n_factors))
-        if self.solver == "als":
-            # ALS's steps do not depend on the features' scale; this makes the
-            # start not depend on it either (see the init_std parameter)
-            factors /= _feature_scales(X, sample_weight)[:, None]
-        params = [0.0, np.zeros(n_features), np.ascontiguousarray(factors)]
-        if self.solver == "adagrad":
-            params.append(_zero_accumulators(params))
-        return params
+        return [0.0, np.zeros(n_features), np.ascontiguousarray(factors)]
 
     def _current_params(self):
         params = [float(self.intercept_), self.coef_.copy(), self.factors_.copy()]
@@ -275,8 +254,8 @@ class _BaseFM(BaseEstimator):
             saved = getattr(self, "_adagrad_accumulators_", None)
             if saved is not None and saved[2].shape == self.factors_.shape:
                 params.append([a.copy() for a in saved])
-            else:  # the previous fit used another solver: AdaGrad starts afresh
-                params.append(_zero_accumulators(params))
+            # else the previous fit used another solver: _adaptive_epoch
+            # starts AdaGrad's sums afresh
         return params
 
     def _store(self, params):
@@ -331,6 +310,8 @@ class _BaseFM(BaseEstimator):
     def _adaptive_epoch(self, X, y, sample_weight, rows, params, rng, als_problem):
         """``_epoch`` for the "adagrad" and "als" solvers."""
         if self.solver == "adagrad":
+            if len(params) == 3:
+                params.append(_zero_accumulators(params))
             order = rng.permutation(rows) if self.shuffle else rows
             acc_w0, acc_w, acc_V = params[3]
             w0, total, n_done = _adagrad.adagrad_epoch(
@@ -382,7 +363,11 @@ class _BaseFM(BaseEstimator):
             loss_curve = list(self.loss_curve_)
             n_iter = self.n_iter_
         else:
-            params = self._fresh_params(n_features, rng, X, sample_weight)
+            params = self._fresh_params(n_features, rng)
+            if self.solver == "als":
+                # ALS's steps do not depend on the features' scale; this makes
+                # its start not depend on it either (see init_std)
+                params[2] /= _feature_scales(X, sample_weight)[:, None]
             loss_curve, n_iter = [], 0
 
         rows = np.arange(n_samples)
@@ -447,9 +432,13 @@ class _BaseFM(BaseEstimator):
         else:
             rng = _check_random_state(self.random_state)
             params = self._fresh_params(X.shape[1], rng)
+            if self.solver == "als":
+                params[2] /= _feature_scales(X, sample_weight)[:, None]
             self.loss_curve_, self.validation_loss_curve_, self.n_iter_ = [], [], 0
         self._partial_fit_rng = rng
-        loss = self._epoch(X, y, sample_weight, np.arange(X.shape[0]), params, rng)
+        rows = np.arange(X.shape[0])
+        als_problem = _als_problem(X, y, sample_weight, rows) if self.solver == "als" else None
+        loss = self._epoch(X, y, sample_weight, rows, params, rng, als_problem)
         self._store(params)
         self.loss_curve_.append(loss)
         self.n_iter_ += 1
@@ -572,13 +561,13 @@ class FMClassifier(ClassifierMixin, _BaseFM):
         sw = _check_sample_weight(sample_weight, X.shape[0])
         return self._fit(X, y01, sw)
 
-    @available_if(_has_partial_fit)
     @_unchanged_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of SGD on the given data, starting from the current model.
 
-        Only for the SGD solvers (``solver="sgd"`` or ``"adagrad"``); with
-        ``"als"`` the estimator has no ``partial_fit`` (AttributeError).
+        With ``solver="als"`` this is one coordinate-descent sweep over the
+        given data: it decreases the objective of this batch alone, so for
+        training on a stream of batches prefer ``solver="adagrad"``.
 
         Parameters
         ----------
@@ -735,13 +724,13 @@ class FMRegressor(RegressorMixin, _BaseFM):
         sw = _check_sample_weight(sample_weight, X.shape[0])
         return self._fit(X, np.asarray(y, dtype=np.float64), sw)
 
-    @available_if(_has_partial_fit)
     @_unchanged_on_error
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of SGD on the given data, starting from the current model.
 
-        Only for the SGD solvers (``solver="sgd"`` or ``"adagrad"``); with
-        ``"als"`` the estimator has no ``partial_fit`` (AttributeError).
+        With ``solver="als"`` this is one coordinate-descent sweep over the
+        given data: it decreases the objective of this batch alone, so for
+        training on a stream of batches prefer ``solver="adagrad"``.
 
         Parameters
         ----------

@@ -230,12 +230,13 @@ def _dense_problem(X, y, sample_weight):
 
 
 def _loss_slope_curvature(loss, margin, y):
-    """Loss, its first and its second derivative with respect to the margin."""
+    """Loss, its derivative in the margin, and the curvature the ALS step
+    uses: the second derivative (1) for the squared loss, its upper bound
+    1/4 for the log loss."""
     if loss == "squared":
         return squared_loss(margin, y), squared_loss_grad(margin, y), np.ones_like(margin)
     if loss == "logistic":
-        p = sigmoid(margin)
-        return logistic_loss(margin, y), p - y, p * (1.0 - p)
+        return logistic_loss(margin, y), sigmoid(margin) - y, np.full_like(margin, 0.25)
     raise ValueError(f"loss must be 'squared' or 'logistic', got {loss!r}.")
 
 
@@ -280,7 +281,7 @@ def als_objective(X, y, w0, w, V, reg_linear, reg_factors, loss="squared", sampl
 
 
 def als_coordinate_update(X, y, w0, w, V, parameter, reg_linear, reg_factors,
-                          loss="squared", sample_weight=None):
+                          loss="squared", sample_weight=None, fit_intercept=True):
     """One coordinate step of the ALS solver, computed from scratch.
 
     The FM output is linear in any single parameter ``theta``:
@@ -291,11 +292,23 @@ def als_coordinate_update(X, y, w0, w, V, parameter, reg_linear, reg_factors,
     .. math::
 
         \\theta \\leftarrow \\theta - \\frac{\\sum_i s_i \\ell'(\\hat y_i) h_i
-            + \\lambda c\\, \\theta}{\\sum_i s_i \\ell''(\\hat y_i) h_i^2 + \\lambda c},
+            + \\lambda c\\, \\theta}{\\sum_i s_i \\kappa_i h_i^2 + \\lambda c},
 
-    a Newton step on the one-parameter objective of :func:`als_objective`;
-    for the squared loss (``l'' = 1``) it is that objective's exact minimum.
+    a Newton step on the one-parameter objective of :func:`als_objective`
+    with curvature ``kappa``: ``l'' = 1`` for the squared loss, where the
+    step is that objective's exact minimum; for the log loss the bound
+    ``l'' <= 1/4`` (as polylearn does), which makes the step a minimiser of
+    a quadratic upper bound, so the objective never increases (with the
+    true ``l''`` the step overshoots and diverges on unscaled data).
     A zero denominator leaves ``theta`` unchanged.
+
+    When ``fit_intercept`` and feature ``j`` is non-zero in at least half
+    the samples, ``w_j`` or ``V[j, f]`` is stepped jointly with ``w0``: the
+    same Newton step in the two variables ``(w0, theta)`` (``h = 1`` for
+    ``w0``). For a dense feature far from zero mean, ``w0`` and ``theta``
+    are strongly correlated and one-at-a-time steps would zigzag; for a
+    sparse feature the joint step would cost more than the coordinate's own
+    ``O(nnz_j)``.
 
     Parameters
     ----------
@@ -303,6 +316,8 @@ def als_coordinate_update(X, y, w0, w, V, parameter, reg_linear, reg_factors,
         As in :func:`als_objective`.
     parameter : "intercept", ("linear", j) or ("factor", j, f)
         Which parameter to update.
+    fit_intercept : bool, default=True
+        Whether ``w0`` may move with ``theta`` (see above).
 
     Returns
     -------
@@ -317,8 +332,10 @@ def als_coordinate_update(X, y, w0, w, V, parameter, reg_linear, reg_factors,
     V = np.array(V, dtype=float)
     _, slope, curvature = _loss_slope_curvature(loss, fm_predict(X, w0, w, V), y)
     if parameter == "intercept":
-        theta, h, penalty = w0, np.ones(X.shape[0]), 0.0
-    elif parameter[0] == "linear":
+        denominator = s @ curvature
+        step = -(s @ slope) / denominator if denominator > 0 else 0.0
+        return float(w0 + step), w, V
+    if parameter[0] == "linear":
         j = parameter[1]
         theta, h = w[j], X[:, j]
         penalty = reg_linear * s @ (X[:, j] != 0)
@@ -329,11 +346,17 @@ def als_coordinate_update(X, y, w0, w, V, parameter, reg_linear, reg_factors,
         penalty = reg_factors * s @ (X[:, j] != 0)
     else:
         raise ValueError(f"unknown parameter {parameter!r}")
-    denominator = s @ (curvature * h**2) + penalty
-    step = -(s @ (slope * h) + penalty * theta) / denominator if denominator > 0 else 0.0
-    if parameter == "intercept":
-        w0 = w0 + step
-    elif parameter[0] == "linear":
+    gradient = s @ (slope * h) + penalty * theta
+    hessian = s @ (curvature * h**2) + penalty
+    step0, step = 0.0, (-gradient / hessian if hessian > 0 else 0.0)
+    if fit_intercept and 2 * np.count_nonzero(X[:, j]) >= X.shape[0]:
+        cross = s @ (curvature * h)
+        system = np.array([[s @ curvature, cross], [cross, hessian]])
+        det = system[0, 0] * hessian - cross**2
+        if det > 1e-12 * system[0, 0] * hessian:
+            step0, step = np.linalg.solve(system, -np.array([s @ slope, gradient]))
+    w0 = w0 + step0
+    if parameter[0] == "linear":
         w[j] += step
     else:
         V[j, f] += step
@@ -360,7 +383,7 @@ def als_sweep(X, y, w0, w, V, reg_linear, reg_factors, loss="squared",
     w : ndarray of shape (n_features,)
     V : ndarray of shape (n_features, n_factors)
     """
-    args = (reg_linear, reg_factors, loss, sample_weight)
+    args = (reg_linear, reg_factors, loss, sample_weight, fit_intercept)
     if fit_intercept:
         w0, w, V = als_coordinate_update(X, y, w0, w, V, "intercept", *args)
     n_features, n_factors = np.shape(V)

@@ -110,7 +110,7 @@ def _linear_sgd(X, y, *, loss_kind, n_epochs, lr, reg, fit_intercept=True):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_zero_factors_reduce_to_lazily_regularised_linear_sgd(cls, zero_init):
     X, y = _data_for(cls, seed=3, n=120, d=7, zeros=0.3)
-    est = cls(n_factors=3, n_epochs=4, learning_rate=0.05, reg_linear=0.02,
+    est = cls(solver="sgd", n_factors=3, n_epochs=4, learning_rate=0.05, reg_linear=0.02,
               reg_factors=0.05, shuffle=False, random_state=0).fit(X, y)
     # dV = x (sum_j V_j x_j - V_i x_i) = 0 when V = 0: the factors never move.
     np.testing.assert_array_equal(est.factors_, 0.0)
@@ -206,7 +206,7 @@ def test_training_with_huge_feature_values_is_warning_free():
     X = sp.csr_matrix((np.full(n, 1000.0), (np.arange(n), cols)), shape=(n, d))
     y = (cols % 2 == 0).astype(int)
     y[:20] = 1 - y[:20]  # label noise: large losses
-    clf = FMClassifier(n_factors=2, n_epochs=5, learning_rate=0.1, early_stopping=True,
+    clf = FMClassifier(solver="sgd", n_factors=2, n_epochs=5, learning_rate=0.1, early_stopping=True,
                        n_iter_no_change=10, random_state=0).fit(X, y)
     assert np.isfinite(clf.loss_curve_).all() and np.isfinite(clf.validation_loss_curve_).all()
     margin = clf.decision_function(X)
@@ -582,9 +582,9 @@ def test_sample_weight_scales_the_step(cls):
     # Without the penalty, weight 2 on every sample is a doubled step size.
     X, y = _data_for(cls, n=100, d=5)
     kw = dict(n_factors=2, n_epochs=3, reg_linear=0.0, reg_factors=0.0, random_state=0)
-    weighted = cls(learning_rate=0.02, **kw).fit(X, y, sample_weight=np.full(100, 2.0))
-    _assert_same_model(weighted, cls(learning_rate=0.04, **kw).fit(X, y))
-    assert not np.array_equal(weighted.coef_, cls(learning_rate=0.02, **kw).fit(X, y).coef_)
+    weighted = cls(solver="sgd", learning_rate=0.02, **kw).fit(X, y, sample_weight=np.full(100, 2.0))
+    _assert_same_model(weighted, cls(solver="sgd", learning_rate=0.04, **kw).fit(X, y))
+    assert not np.array_equal(weighted.coef_, cls(solver="sgd", learning_rate=0.02, **kw).fit(X, y).coef_)
 
 
 def test_sample_weight_shifts_the_classifier_towards_heavy_samples():
@@ -613,7 +613,7 @@ def _diverging_data(cls):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_divergence_raises_and_leaves_fresh_estimator_unfitted(cls):
     _, _, X_big, y_big = _diverging_data(cls)
-    est = cls(learning_rate=50, random_state=0)
+    est = cls(solver="sgd", learning_rate=50, random_state=0)
     with pytest.raises(DivergenceError, match=r"learning_rate=50\b"):
         est.fit(X_big, y_big)
     with pytest.raises(NotFittedError):
@@ -627,7 +627,7 @@ def test_divergence_raises_and_leaves_fresh_estimator_unfitted(cls):
 @pytest.mark.parametrize("how", ["warm_start", "cold_refit", "partial_fit"])
 def test_divergence_keeps_the_previous_model_exactly(cls, how):
     X, y, X_big, y_big = _diverging_data(cls)
-    est = cls(learning_rate=0.01, n_epochs=5, random_state=0).fit(X, y)
+    est = cls(solver="sgd", learning_rate=0.01, n_epochs=5, random_state=0).fit(X, y)
     old = _params(est)
     old_curve, old_n_iter, old_pred = list(est.loss_curve_), est.n_iter_, est.predict(X)
     est.set_params(learning_rate=50, warm_start=how == "warm_start")
@@ -649,7 +649,7 @@ def test_divergence_with_other_feature_count_keeps_the_old_input_contract(cls):
     # A failed fit on wider data must not leave n_features_in_ (and classes_)
     # describing data the kept parameters were not fitted on.
     X, y, _, _ = _diverging_data(cls)
-    est = cls(learning_rate=0.01, n_epochs=2, random_state=0).fit(X, y)
+    est = cls(solver="sgd", learning_rate=0.01, n_epochs=2, random_state=0).fit(X, y)
     old_pred = est.predict(X)
     rng = np.random.default_rng(1)
     X_wide = 100.0 * rng.normal(size=(200, 9))
@@ -714,7 +714,7 @@ def test_pickle_round_trip_and_clone(cls):
 @pytest.mark.parametrize("cls, lr", [(FMClassifier, 0.05), (FMRegressor, 0.01)])
 def test_training_loss_decreases(cls, lr):
     X, y = _data_for(cls, n=400, d=6)
-    est = cls(n_factors=4, n_epochs=30, learning_rate=lr, random_state=0).fit(X, y)
+    est = cls(solver="sgd", n_factors=4, n_epochs=30, learning_rate=lr, random_state=0).fit(X, y)
     curve = np.array(est.loss_curve_)
     assert len(curve) == est.n_iter_ == 30
     assert est.validation_loss_curve_ == []
@@ -743,7 +743,7 @@ def test_early_stopping_keeps_the_best_epoch(cls, lr, monkeypatch):
     if cls is FMClassifier:
         y = (y + X[:, 1] * X[:, 2] > 0).astype(int)
     patience = 5
-    est = cls(n_factors=8, n_epochs=200, learning_rate=lr, early_stopping=True, tol=0.0,
+    est = cls(solver="sgd", n_factors=8, n_epochs=200, learning_rate=lr, early_stopping=True, tol=0.0,
               n_iter_no_change=patience, validation_fraction=0.2, random_state=1).fit(X, y)
     val = np.array(est.validation_loss_curve_)
     assert est.n_iter_ < 200
@@ -794,7 +794,7 @@ def test_warm_start_continues(cls):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_partial_fit_runs_exactly_one_epoch(cls):
     X, y = _data_for(cls, n=100, d=5, zeros=0.2)
-    est = cls(n_factors=3, n_epochs=2, learning_rate=0.02, reg_linear=0.03, reg_factors=0.04,
+    est = cls(solver="sgd", n_factors=3, n_epochs=2, learning_rate=0.02, reg_linear=0.03, reg_factors=0.04,
               shuffle=False, random_state=0)
     extra = {"classes": [0, 1]} if cls is FMClassifier else {}
     est.partial_fit(X, y, **extra)
