@@ -22,7 +22,9 @@ from ._jit import JIT_ENABLED
 
 __all__ = ["check_n_jobs", "effective_n_jobs", "predict", "sgd_epoch"]
 
-# Below this many rows (prediction) a thread costs more than it saves.
+# Below this many rows per thread (prediction or a training epoch) a thread
+# costs more than it saves: on SMS (4,180 rows) a two-thread epoch measured
+# 3-7x slower than one thread (benchmarks/bench_sgd.py, loaded machine).
 MIN_ROWS_PER_THREAD = 10_000
 
 
@@ -97,8 +99,9 @@ def sgd_epoch(X, y, sample_weight, order, params, learning_rate, reg_linear, reg
               fit_intercept, loss_kind, n_jobs):
     """One SGD epoch over ``order`` on ``params = [w0, w, V, ...]`` in place.
 
-    With one thread this is ``fmlib._kernels.sgd_epoch``, bit for bit. With
-    more, ``order`` is cut into ``n_jobs`` contiguous parts, one per thread,
+    With one thread (also whenever a thread would get fewer than
+    :data:`MIN_ROWS_PER_THREAD` rows) this is ``fmlib._kernels.sgd_epoch``,
+    bit for bit. With more, ``order`` is cut into ``n_jobs`` contiguous parts, one per thread,
     all updating the same ``w``, ``V`` and intercept without locks: an update
     may read parameters another thread is writing, or overwrite its update
     of the same feature. With sparse rows two threads rarely touch the same
@@ -109,7 +112,7 @@ def sgd_epoch(X, y, sample_weight, order, params, learning_rate, reg_linear, reg
     Returns ``(weighted_loss, finished)``; ``finished`` is False when a
     prediction became non-finite in any part (divergence).
     """
-    n_threads = max(1, min(effective_n_jobs(n_jobs), len(order) // 2))
+    n_threads = max(1, min(effective_n_jobs(n_jobs), len(order) // MIN_ROWS_PER_THREAD))
     prefetch = _kernels.wants_prefetch(X, params[2])
     args = (float(learning_rate), float(reg_linear), float(reg_factors), bool(fit_intercept),
             loss_kind, prefetch)

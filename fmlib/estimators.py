@@ -172,9 +172,10 @@ _COMMON_PARAMS_DOC = """
           loss close to one thread's on sparse data, but the result depends
           on the threads' timing: it is NOT reproducible, even with a fixed
           ``random_state``. It pays on large data (about 1.6x with two
-          threads on a 1,000,000 x 100,000 matrix) and costs on small dense
-          data (SMS at k = 64: slower). ``"als"`` and ``"adagrad"`` train on
-          one thread whatever ``n_jobs``.
+          threads on a 1,000,000 x 100,000 matrix); epochs of fewer than
+          10,000 rows per thread run on one thread (bit-identical to
+          ``n_jobs=1``), as threads only cost time there. ``"als"`` and
+          ``"adagrad"`` train on one thread whatever ``n_jobs``.
 
         Without Numba (plain-Python kernels) everything runs on one thread.
 """

@@ -196,29 +196,41 @@ def test_parallel_predict_is_bit_identical_to_serial(spy_parts, monkeypatch, for
     assert 2 in spy_parts and 3 in spy_parts  # rows really were split
 
 
-def test_small_inputs_predict_on_one_thread(spy_parts):
+def test_small_inputs_predict_and_train_on_one_thread(spy_parts):
     X, y, _ = _sparse_problem(n_rows=200)
     clf = FMClassifier(n_epochs=2, random_state=0, n_jobs=2).fit(X, y)
     spy_parts.clear()
     clf.predict(X)
     assert spy_parts == [1]
+    serial = FMClassifier(solver="sgd", n_epochs=2, random_state=0).fit(X, y)
+    threaded = FMClassifier(solver="sgd", n_epochs=2, random_state=0, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(serial.factors_, threaded.factors_)
 
 
 # ------------------------------------------------------------ Hogwild training
 def test_hogwild_fit_reaches_the_serial_loss(spy_parts):
-    X, _, target = _sparse_problem(n_rows=20_000, n_features=2000)
-    settings = dict(solver="sgd", n_factors=4, n_epochs=8, learning_rate=0.05, random_state=0)
-    serial = FMRegressor(**settings).fit(X, target)
-    spy_parts.clear()
-    hogwild = FMRegressor(**settings, n_jobs=2).fit(X, target)
-    assert spy_parts == [2] * 8  # every epoch ran on two threads
-    assert hogwild.loss_curve_[-1] < 0.5 * hogwild.loss_curve_[0]  # it learns
-    assert hogwild.loss_curve_[-1] == pytest.approx(serial.loss_curve_[-1], rel=0.05)
-    assert hogwild.score(X, target) == pytest.approx(serial.score(X, target), abs=0.02)
+    """Hogwild is not reproducible, so compare means over seeds, on a problem
+    where SGD gets close to the planted model (final loss about 0.004 from
+    about 1; measured means 0.0038 on one thread, 0.0039 and 0.0041 in two
+    runs on two threads)."""
+    X, _, target = _sparse_problem(n_rows=20_000, n_features=500)
+    losses, scores = {1: [], 2: []}, {1: [], 2: []}
+    for seed in range(3):
+        for n_jobs in (1, 2):
+            spy_parts.clear()
+            model = FMRegressor(solver="sgd", n_factors=4, n_epochs=10, learning_rate=0.05,
+                                random_state=seed, n_jobs=n_jobs).fit(X, target)
+            if n_jobs == 2:
+                assert spy_parts == [2] * 10  # every epoch ran on two threads
+                assert model.loss_curve_[-1] < 0.02 * model.loss_curve_[0]  # it learns
+            losses[n_jobs].append(model.loss_curve_[-1])
+            scores[n_jobs].append(model.score(X, target))
+    assert np.mean(losses[2]) == pytest.approx(np.mean(losses[1]), rel=0.25), losses
+    np.testing.assert_allclose(scores[2], scores[1], atol=0.02)
 
 
-def test_hogwild_divergence_keeps_the_previous_model():
-    X, _, target = _sparse_problem(n_rows=4000)
+def test_hogwild_divergence_keeps_the_previous_model(spy_parts):
+    X, _, target = _sparse_problem(n_rows=20_000)
     model = FMRegressor(solver="sgd", n_epochs=2, learning_rate=0.01, random_state=0,
                         n_jobs=2).fit(X, target)
     before = model.factors_.copy()
@@ -227,6 +239,7 @@ def test_hogwild_divergence_keeps_the_previous_model():
     with pytest.raises(DivergenceError):
         model.set_params(warm_start=True, learning_rate=50.0).fit(X, 1e6 * target)
     np.testing.assert_array_equal(model.factors_, before)
+    assert spy_parts[-1] == 2
 
 
 # ------------------------------------------------------------ validation
