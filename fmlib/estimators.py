@@ -123,15 +123,16 @@ _COMMON_PARAMS_DOC = """
           samples, each block in a new random order. Every sample is still
           visited once per epoch in an order that changes with every epoch
           and seed, but the rows of a block are adjacent in memory, which on
-          data larger than the CPU caches makes an epoch about 1.5x faster
-          (1,000,000 x 100,000 sparse matrix, k = 10;
+          data larger than the CPU caches makes an epoch faster: 1.45x at
+          k = 10 on a 1,000,000 x 100,000 sparse matrix (CPU time,
           ``benchmarks/bench_sgd.py``). The trade-off: samples stay within
           64 positions of their neighbours in ``X``, so data sorted by class
           or by time get a less mixed order; shuffle those once before
           ``fit``.
         - ``True``: ``"blocks"`` when the epoch's working set (non-zeros of
           ``X``, ``coef_`` and ``factors_``) exceeds 8 MiB, else ``"rows"``
-          (data in cache gain little from blocks, about 1.07x on SMS). This
+          (data in cache gain little from blocks: 1.06x at k = 10 and
+          1.00x at k = 64 on the SMS training matrix). This
           depends on the data's size only, so a seed gives the same model on
           every machine; models of data below 8 MiB are those of ``"rows"``.
         - ``False``: the samples in their order in ``X``.
@@ -171,10 +172,13 @@ _COMMON_PARAMS_DOC = """
           without locks ("Hogwild!", Niu et al., 2011). It converges to a
           loss close to one thread's on sparse data, but the result depends
           on the threads' timing: it is NOT reproducible, even with a fixed
-          ``random_state``. It pays on large data (about 1.6x with two
-          threads on a 1,000,000 x 100,000 matrix); epochs of fewer than
-          10,000 rows per thread run on one thread (bit-identical to
-          ``n_jobs=1``), as threads only cost time there. ``"als"`` and
+          ``random_state``. Two threads do the same work as one, spread
+          over two cores, so it can only pay on large data with an idle
+          core (issue 15's prototype: 1.63x at k = 10 on a 1,000,000 x
+          100,000 matrix on an idle 2-core machine; on one whose other
+          core was busy, ``benchmarks/bench_sgd.py`` measured no gain).
+          Epochs of fewer than 10,000 rows per thread run on one thread
+          (bit-identical to ``n_jobs=1``), as threads only cost time there. ``"als"`` and
           ``"adagrad"`` train on one thread whatever ``n_jobs``.
 
         Without Numba (plain-Python kernels) everything runs on one thread.
