@@ -293,3 +293,25 @@ def test_import_fmlib_loads_neither_sklearn_nor_numba_until_used():
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == {"loaded": [], "after": True, "datasets": "fmlib.datasets",
                       "estimator": "fmlib.estimators", "sigmoid": 0.5, "dir": True}
+
+
+def test_block_order_and_n_jobs_work_with_plain_python_kernels():
+    """Without Numba the block order is computed by the same code as plain
+    Python (same order), and n_jobs falls back to one thread."""
+    proc = run_python("""
+        import json, warnings
+        import numpy as np, scipy.sparse as sp
+        warnings.simplefilter("ignore")
+        from fmlib import FMClassifier, _order, _parallel
+        order = _order.block_shuffled(np.arange(300), np.random.RandomState(3))
+        X = sp.random(200, 30, density=0.2, format="csr", random_state=0)
+        y = np.arange(200) % 2
+        model = FMClassifier(solver="sgd", n_factors=2, n_epochs=2, shuffle="blocks",
+                             random_state=0, n_jobs=2).fit(X, y)
+        print(json.dumps({"order": order.tolist(), "threads": _parallel.effective_n_jobs(-1),
+                          "finite": bool(np.isfinite(model.predict_proba(X)).all())}))
+    """, env={"NUMBA_DISABLE_JIT": "1"})
+    assert_ran_cleanly(proc)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    compiled = _order.block_shuffled(np.arange(300), np.random.RandomState(3))
+    assert result == {"order": compiled.tolist(), "threads": 1, "finite": True}
