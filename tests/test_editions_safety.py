@@ -93,7 +93,9 @@ def make_book(root, chapters=None, toc=None, config='title: "A test book"\n'):
     (root / "fmlib").mkdir()
     (root / "fmlib" / "__init__.py").write_text('"""A stand-in for fmlib."""\n')
     (root / "pyproject.toml").write_text("[project]\nname = 'fmlib'\n")
-    (root / "requirements.txt").write_text("numpy\n")
+    (root / "binder").mkdir()
+    (root / "binder" / "requirements.txt").write_text("numpy\n")
+    (root / "requirements.txt").write_text("-r binder/requirements.txt\n")
     return root
 
 
