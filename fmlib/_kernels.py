@@ -48,13 +48,18 @@ LOGISTIC = 1
 PREFETCH_MIN_BYTES = 8 * 2**20
 
 
+def working_set_bytes(X, V):
+    """Bytes of the non-zeros of CSR matrix ``X``, factors ``V`` and linear
+    weights that one epoch (or one prediction pass) touches."""
+    return X.data.nbytes + X.indices.nbytes + V.nbytes + V.shape[0] * 8
+
+
 def wants_prefetch(X, V):
     """Whether an epoch over CSR matrix ``X`` with factors ``V`` should prefetch
     (never when the kernels run as plain Python, where a hint only costs time)."""
     if not JIT_ENABLED:
         return False
-    working_set = X.data.nbytes + X.indices.nbytes + V.nbytes + V.shape[0] * 8
-    return working_set >= PREFETCH_MIN_BYTES
+    return working_set_bytes(X, V) >= PREFETCH_MIN_BYTES
 
 # Reassociation lets LLVM vectorise the sums over factors; "nnan"/"ninf" are
 # deliberately left out so that the finiteness checks below are kept.
@@ -133,11 +138,67 @@ def predict_row(data, indices, start, stop, w0, w, V, sums):
 
 
 @njit(cache=True, fastmath=_FASTMATH)
+def _prefetch_factor_rows(data, indptr, indices, i, w, V):
+    """Ask for the ``w``/``V`` entries of row ``i``'s features (prediction
+    reads the rows in order, which the hardware follows by itself, but the
+    features of a row are scattered over ``V``)."""
+    k = V.shape[1]
+    for p in range(indptr[i], indptr[i + 1]):
+        j = indices[p]
+        _prefetch(w, j)
+        for f in range(0, k, 8):
+            _prefetch(V, j * k + f)
+        _prefetch(V, j * k + k - 1)
+
+
+@njit(cache=True, fastmath=_FASTMATH, nogil=True)
+def predict_rows(data, indptr, indices, w0, w, V, out, first, last, prefetch):
+    """Write the FM output of rows ``first`` to ``last - 1`` into ``out``.
+
+    Each row is computed by :func:`predict_row` alone, so the value of a row
+    does not depend on which rows are computed with it: threads given
+    disjoint row ranges (``nogil``) write exactly what one call over all rows
+    writes. ``prefetch`` asks for the factor rows of row ``i + 2`` while row
+    ``i`` is computed.
+    """
+    sums = np.empty(V.shape[1])
+    for i in range(first, last):
+        if prefetch and i + 2 < last:
+            _prefetch_factor_rows(data, indptr, indices, i + 2, w, V)
+        out[i] = predict_row(data, indices, indptr[i], indptr[i + 1], w0, w, V, sums)
+
+
+@njit(cache=True, fastmath=_FASTMATH)
 def predict(data, indptr, indices, w0, w, V, out):
     """Write the FM output for every row of a CSR matrix into ``out``."""
-    sums = np.empty(V.shape[1])
-    for i in range(indptr.shape[0] - 1):
-        out[i] = predict_row(data, indices, indptr[i], indptr[i + 1], w0, w, V, sums)
+    predict_rows(data, indptr, indices, w0, w, V, out, 0, indptr.shape[0] - 1, False)
+
+
+@njit(cache=True)
+def fill_block_order(rows, block_perm, block_size, keys, order):
+    """Write into ``order`` the blocks of ``block_size`` consecutive entries
+    of ``rows`` in the order ``block_perm``, each block shuffled (Fisher-Yates
+    driven by the uniform numbers ``keys``, one per entry).
+
+    ``block_perm`` must be a permutation of ``range(ceil(len(rows) /
+    block_size))`` and ``keys`` in ``[0, 1)`` of the length of ``rows``
+    (checked by the caller, ``fmlib._order``).
+    """
+    n = rows.shape[0]
+    pos = 0
+    for b in range(block_perm.shape[0]):
+        src = block_perm[b] * block_size
+        length = min(block_size, n - src)
+        for t in range(length):
+            order[pos + t] = rows[src + t]
+        for t in range(length - 1, 0, -1):
+            s = int(keys[pos + t] * (t + 1))
+            if s > t:  # keys[...] < 1, so only by rounding; stay in the block
+                s = t
+            tmp = order[pos + t]
+            order[pos + t] = order[pos + s]
+            order[pos + s] = tmp
+        pos += length
 
 
 @njit(cache=True, fastmath=_FASTMATH)
@@ -163,6 +224,26 @@ def sgd_epoch(data, indptr, indices, y, sample_weight, order, w0, w, V,
         prediction became non-finite (divergence): the epoch stops there,
         before that sample updates anything.
     """
+    intercept = np.empty(1)
+    intercept[0] = w0
+    weighted_loss, n_done = sgd_epoch_shared(
+        data, indptr, indices, y, sample_weight, order, intercept, w, V, learning_rate,
+        reg_linear, reg_factors, fit_intercept, loss_kind, prefetch)
+    return intercept[0], weighted_loss, n_done
+
+
+@njit(cache=True, fastmath=_FASTMATH, nogil=True)
+def sgd_epoch_shared(data, indptr, indices, y, sample_weight, order, intercept, w, V,
+                     learning_rate, reg_linear, reg_factors, fit_intercept, loss_kind,
+                     prefetch):
+    """:func:`sgd_epoch` with the intercept in the 1-element array ``intercept``
+    (updated in place), without holding the GIL: threads that run it at once
+    on disjoint parts of an order, on the same ``intercept``, ``w`` and ``V``,
+    update them lock-free ("Hogwild!", Niu et al., 2011). One thread alone
+    computes exactly what :func:`sgd_epoch` computes.
+
+    Returns ``(weighted_loss, n_done)`` as :func:`sgd_epoch` does.
+    """
     n_factors = V.shape[1]
     sums = np.empty(n_factors)
     shrink = 1.0 - learning_rate * reg_factors
@@ -173,14 +254,14 @@ def sgd_epoch(data, indptr, indices, y, sample_weight, order, w0, w, V,
             _prefetch_ahead(n_done, order, data, indptr, indices, w, V)
         start = indptr[i]
         stop = indptr[i + 1]
-        y_hat = predict_row(data, indices, start, stop, w0, w, V, sums)
+        y_hat = predict_row(data, indices, start, stop, intercept[0], w, V, sums)
         if not np.isfinite(y_hat):
-            return w0, weighted_loss, n_done
+            return weighted_loss, n_done
         loss, slope = _loss_and_slope(loss_kind, y_hat, y[i])
         weighted_loss += sample_weight[i] * loss
         g = learning_rate * sample_weight[i] * slope
         if fit_intercept:
-            w0 -= g
+            intercept[0] -= g
         for p in range(start, stop):
             j = indices[p]
             x = data[p]
@@ -190,4 +271,4 @@ def sgd_epoch(data, indptr, indices, y, sample_weight, order, w0, w, V,
             for f in range(n_factors):
                 # V - gx * (sums[f] - V * x) - lr * reg * V, as one FMA
                 V[j, f] = V[j, f] * c - gx * sums[f]
-    return w0, weighted_loss, order.shape[0]
+    return weighted_loss, order.shape[0]
