@@ -180,6 +180,8 @@ def _site_numbers(html):
         number = figure.select_one(".caption-number")
         if number and number.get_text().startswith("Fig."):
             caption = " ".join(figure.select_one(".caption-text").get_text().split())
+            # Sphinx's smart quotes: the edition keeps the source's plain ones
+            caption = caption.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}))
             figures.append((figure.get("id"), number.get_text().removeprefix("Fig.").strip(), caption))
     equations = {}
     for eqno in soup.select("span.eqno"):
