@@ -1,8 +1,9 @@
 """The course editions tool never loses a folder, never leaks a solution, and says what is wrong.
 
 Issue 10, kind 8. Every test builds a small book in ``tmp_path`` (``_toc.yml``,
-``_config.yml``, chapters written here, a one-line ``fmlib``), so nothing is
-executed and the module runs in seconds.
+``_config.yml``, chapters written here, a one-line ``fmlib``); a chapter is
+executed only if its text quotes a value (``{eval}``), which only the tests of
+that run, so the module runs in seconds.
 """
 
 import ast
@@ -515,6 +516,9 @@ def test_written_solutions_in_every_fence_form_are_hidden(tmp_path, solution, ex
     notebook = nbformat.read(out / "student" / "00_one.ipynb", as_version=4)
     labels = [cell.metadata["fmlib"]["exercise"] for cell in notebook.cells if "fmlib" in cell.metadata]
     assert labels == ["after-talk", "after-talk"]
+    # numbered as the site numbers them, whatever the fence (the root page is unnumbered)
+    assert "**Exercise 1**" in student_text(out) and "**Exercise 2**" in student_text(out)
+    assert "Exercise 2: write double here." in student_text(out)
 
 
 def test_inline_backticks_and_cell_breaks_are_not_markup(tmp_path):
@@ -535,6 +539,7 @@ def test_a_code_exercise_in_backtick_fences(tmp_path):
     make_editions.write_editions(out, root=book)
     assert "SECRET_DOUBLE_STEP" not in student_text(out)
     assert "{solution-start}" not in student_text(out) and "{exercise}" not in student_text(out)
+    assert "**Exercise 1**" in student_text(out)
 
 
 # --- Clear errors instead of tracebacks or guesses ---------------------------------------------
