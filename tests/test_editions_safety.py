@@ -731,6 +731,18 @@ def test_a_chapter_that_fails_to_run_is_a_clear_error(tmp_path):
     assert not (tmp_path / "out" / "student").exists()
 
 
+def test_a_foreign_output_folder_is_refused_before_any_chapter_runs(tmp_path):
+    """The refusal comes at once, not after minutes of running the book (this chapter would fail to run)."""
+    body = "```{code-cell} ipython3\nanswer = 1 / 0\n```\n\nThe answer is {eval}`answer`.\n"
+    book = make_book(tmp_path / "book", {"one": body})
+    out = tmp_path / "out"
+    (out / "instructor").mkdir(parents=True)
+    (out / "instructor" / "answers.md").write_text("mine")
+    with pytest.raises(EditionError, match="instructor exists and was not written"):
+        make_editions.write_editions(out, root=book)
+    assert (out / "instructor" / "answers.md").read_text() == "mine"
+
+
 # --- The leak scan ------------------------------------------------------------------------------
 
 def test_a_stub_that_leaks_stops_the_run_and_publishes_nothing(book, tmp_path, monkeypatch):
