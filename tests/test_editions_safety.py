@@ -1,8 +1,9 @@
 """The course editions tool never loses a folder, never leaks a solution, and says what is wrong.
 
 Issue 10, kind 8. Every test builds a small book in ``tmp_path`` (``_toc.yml``,
-``_config.yml``, chapters written here, a one-line ``fmlib``), so nothing is
-executed and the module runs in seconds.
+``_config.yml``, chapters written here, a one-line ``fmlib``); a chapter is
+executed only if its text quotes a value (``{eval}``), which only the tests of
+that run, so the module runs in seconds.
 """
 
 import ast
@@ -132,9 +133,9 @@ def test_a_fresh_run_marks_its_folders_and_zips(book, tmp_path):
     for edition in ("student", "instructor"):
         marker = json.loads((out / edition / make_editions.MARKER).read_text())
         assert marker["edition"] == edition
-        assert "01_one.ipynb" in marker["files"]
+        assert "00_one.ipynb" in marker["files"]
         with zipfile.ZipFile(out / f"fm-book-{edition}.zip") as zf:
-            assert f"fm-book-{edition}/01_one.ipynb" in zf.namelist()
+            assert f"fm-book-{edition}/00_one.ipynb" in zf.namelist()
             assert not any(name.endswith(make_editions.MARKER) for name in zf.namelist())
     assert "SECRET_DOUBLE_STEP" in instructor_text(out)
     assert "SECRET_DOUBLE_STEP" not in student_text(out)
@@ -208,19 +209,19 @@ def test_the_tools_own_folder_is_replaced_whole(book, tmp_path):
     (book / "_toc.yml").write_text("format: jb-book\nroot: book/two\n")
     make_editions.write_editions(out, root=book)
     for edition in ("student", "instructor"):
-        assert sorted(p.name for p in (out / edition).glob("*.ipynb")) == ["01_two.ipynb"]
+        assert sorted(p.name for p in (out / edition).glob("*.ipynb")) == ["00_two.ipynb"]
         with zipfile.ZipFile(out / f"fm-book-{edition}.zip") as zf:
-            assert f"fm-book-{edition}/01_one.ipynb" not in zf.namelist()
+            assert f"fm-book-{edition}/00_one.ipynb" not in zf.namelist()
     assert leftovers(out) == []
 
 
 def test_work_saved_in_an_edition_folder_blocks_the_rerun_until_forced(book, tmp_path):
     out = tmp_path / "out"
     make_editions.write_editions(out, root=book)
-    notebook = out / "student" / "01_one.ipynb"
+    notebook = out / "student" / "00_one.ipynb"
     notebook.write_text(notebook.read_text().replace("NotImplementedError(", "ValueError("))
     (out / "student" / "solutions_of_anna.py").write_text("def double(x): return 2 * x\n")
-    with pytest.raises(EditionError, match=r"01_one.ipynb.*solutions_of_anna.py.*--force"):
+    with pytest.raises(EditionError, match=r"00_one.ipynb.*solutions_of_anna.py.*--force"):
         make_editions.write_editions(out, root=book)
     assert (out / "student" / "solutions_of_anna.py").exists()
     assert "ValueError(" in notebook.read_text()
@@ -235,7 +236,7 @@ def test_jupyter_checkpoints_and_python_caches_do_not_block_a_rerun(book, tmp_pa
     make_editions.write_editions(out, root=book)
     checkpoints = out / "student" / ".ipynb_checkpoints"
     checkpoints.mkdir()
-    (checkpoints / "01_one-checkpoint.ipynb").write_bytes((out / "student" / "01_one.ipynb").read_bytes())
+    (checkpoints / "00_one-checkpoint.ipynb").write_bytes((out / "student" / "00_one.ipynb").read_bytes())
     (out / "student" / "fmlib" / "__pycache__").mkdir()
     (out / "student" / "fmlib" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"\0cache")
     make_editions.write_editions(out, root=book)
@@ -334,7 +335,7 @@ def test_what_a_killed_run_left_is_cleaned_but_nothing_else(book, tmp_path):
     stale = out / ".student.new-1f2e-0a0b0c0d"          # the tool's name and its marker
     stale.mkdir()
     (stale / make_editions.MARKER).write_text("{}")
-    (stale / "01_one.ipynb").write_text("{}")
+    (stale / "00_one.ipynb").write_text("{}")
     lookalike = out / ".student.old-2a-0b0c0d0e"       # the tool's name, but no marker: not the tool's
     lookalike.mkdir()
     (lookalike / "keep.txt").write_text("keep")
@@ -512,9 +513,12 @@ def test_written_solutions_in_every_fence_form_are_hidden(tmp_path, solution, ex
     assert "SECRET_ANSWER" not in student_text(out)
     assert "SECRET_ANSWER_WORDS" in instructor_text(out)
     assert "{exercise}" not in student_text(out) and "{solution}" not in student_text(out)
-    notebook = nbformat.read(out / "student" / "01_one.ipynb", as_version=4)
+    notebook = nbformat.read(out / "student" / "00_one.ipynb", as_version=4)
     labels = [cell.metadata["fmlib"]["exercise"] for cell in notebook.cells if "fmlib" in cell.metadata]
     assert labels == ["after-talk", "after-talk"]
+    # numbered as the site numbers them, whatever the fence (the root page is unnumbered)
+    assert "**Exercise 1**" in student_text(out) and "**Exercise 2**" in student_text(out)
+    assert "Exercise 2: write double here." in student_text(out)
 
 
 def test_inline_backticks_and_cell_breaks_are_not_markup(tmp_path):
@@ -535,6 +539,7 @@ def test_a_code_exercise_in_backtick_fences(tmp_path):
     make_editions.write_editions(out, root=book)
     assert "SECRET_DOUBLE_STEP" not in student_text(out)
     assert "{solution-start}" not in student_text(out) and "{exercise}" not in student_text(out)
+    assert "**Exercise 1**" in student_text(out)
 
 
 # --- Clear errors instead of tracebacks or guesses ---------------------------------------------
@@ -694,6 +699,50 @@ def test_main_reports_a_broken_book_without_a_traceback(tmp_path, broken):
     assert result.stderr.startswith("make_editions: ") and "Traceback" not in result.stderr, result.stderr
 
 
+# --- Values the text quotes: the chapter runs in a kernel, quietly -----------------------------
+
+QUOTING = "```{code-cell} ipython3\nanswer = str(6 * 7)\n```\n\nThe answer is {eval}`answer`.\n\n"
+
+
+def test_a_run_that_executes_chapters_prints_only_the_tools_lines(tmp_path):
+    """The kernel's own log (its start-up warnings) is not shown to the person running the tool."""
+    book = make_book(tmp_path / "book", {"one": QUOTING + code_exercise("one-double", SOLUTION)})
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, str(TOOL), "--book", str(book), "--out", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [
+        f"student: 1 notebooks in {out / 'student'}, zipped as {out / 'fm-book-student.zip'}",
+        f"instructor: 1 notebooks in {out / 'instructor'}, zipped as {out / 'fm-book-instructor.zip'}",
+        "checked: no solution text in the student edition"]
+    assert "The answer is 42." in student_text(out) and "{eval}" not in student_text(out)
+    assert "SECRET_DOUBLE_STEP" not in student_text(out)
+
+
+def test_a_chapter_that_fails_to_run_is_a_clear_error(tmp_path):
+    body = "```{code-cell} ipython3\nanswer = 1 / 0\n```\n\nThe answer is {eval}`answer`.\n"
+    book = make_book(tmp_path / "book", {"one": body})
+    result = subprocess.run([sys.executable, str(TOOL), "--book", str(book), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert result.stderr.startswith("make_editions: one.md: cell "), result.stderr
+    assert "ZeroDivisionError" in result.stderr and "IPKernelApp" not in result.stderr
+    assert not (tmp_path / "out" / "student").exists()
+
+
+def test_a_foreign_output_folder_is_refused_before_any_chapter_runs(tmp_path):
+    """The refusal comes at once, not after minutes of running the book (this chapter would fail to run)."""
+    body = "```{code-cell} ipython3\nanswer = 1 / 0\n```\n\nThe answer is {eval}`answer`.\n"
+    book = make_book(tmp_path / "book", {"one": body})
+    out = tmp_path / "out"
+    (out / "instructor").mkdir(parents=True)
+    (out / "instructor" / "answers.md").write_text("mine")
+    with pytest.raises(EditionError, match="instructor exists and was not written"):
+        make_editions.write_editions(out, root=book)
+    assert (out / "instructor" / "answers.md").read_text() == "mine"
+
+
 # --- The leak scan ------------------------------------------------------------------------------
 
 def test_a_stub_that_leaks_stops_the_run_and_publishes_nothing(book, tmp_path, monkeypatch):
@@ -703,7 +752,7 @@ def test_a_stub_that_leaks_stops_the_run_and_publishes_nothing(book, tmp_path, m
     monkeypatch.setattr(make_editions, "stub_source", lambda source, label: source)   # a broken stub writer
     (book / "book" / "one.md").write_text((book / "book" / "one.md").read_text().replace("Some prose", "New prose"))
     with pytest.raises(EditionError, match=r"(?s)solution text reached the student edition.*one.md, line \d+ "
-                                           r"\('twice = x \* 2 \+ 0.*is in student/01_one.ipynb"):
+                                           r"\('twice = x \* 2 \+ 0.*is in student/00_one.ipynb"):
         make_editions.write_editions(out, root=book)
     assert snapshot(out / "student") == before, "the leaking edition was not published"
     assert leftovers(out) == []
@@ -746,11 +795,11 @@ def test_a_leak_in_the_zip_alone_is_caught(book, tmp_path):
     make_editions.write_editions(out, root=book)
     chapter = make_editions._read_chapter(book / "book" / "one.md")
     leaking = tmp_path / "leaking.zip"
-    instructor_notebook = (out / "instructor" / "01_one.ipynb").read_text()
+    instructor_notebook = (out / "instructor" / "00_one.ipynb").read_text()
     with zipfile.ZipFile(leaking, "w") as zf:
-        zf.writestr("fm-book-student/01_one.ipynb", instructor_notebook)
+        zf.writestr("fm-book-student/00_one.ipynb", instructor_notebook)
     make_editions._check_no_leaks([chapter], out / "student", out / "fm-book-student.zip")   # clean
-    with pytest.raises(EditionError, match="leaking.zip:fm-book-student/01_one.ipynb"):
+    with pytest.raises(EditionError, match="leaking.zip:fm-book-student/00_one.ipynb"):
         make_editions._check_no_leaks([chapter], out / "student", leaking)
 
 
@@ -854,8 +903,10 @@ def render(parts):
 def test_no_markup_leaks_a_secret_without_an_error(parts):
     """Random exercise markup, fences left open or not: the tool refuses it, or its scan catches any leak."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "chapter.md"
+        path = Path(folder) / "book" / "chapter.md"   # in a book: make_edition numbers as the site
+        path.parent.mkdir()
         path.write_text(render(parts))
+        (Path(folder) / "_toc.yml").write_text("format: jb-book\nroot: book/chapter\n")
         try:
             chapter = make_editions._read_chapter(path)
             make_editions._check_chapter_cells(chapter)

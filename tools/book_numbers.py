@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _HEADER = re.compile(r"\A---\n.*?\n---\n", re.S)
 _FRONTMATTER_CELL = re.compile(
     r'\n\+\+\+ \{"tags": \["remove-cell"\]\}\n\n---\nnumbering:\n.*?\n---\n\n\+\+\+\n', re.S)
-_EXERCISE = re.compile(r"^(:{3,})\{exercise\}[^\n]*\n((?::[^\n]*\n)*)", re.M)
+# an exercise directive in any fence MyST accepts (the site numbers them all)
+_EXERCISE = re.compile(r"^(:{3,}|`{3,}|~{3,})\{exercise\}[^\n]*\n((?::[^\n]*\n)*)", re.M)
 _LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
 _CHECK_NAME = re.compile(r'(\bcheck_\w+\(\s*)"Exercise ([^"]*)"')
 _FIGURE_NAME = re.compile(r"^mystnb:\n  figure:\n(?:    .*\n)*?    name: (\S+)", re.M)

@@ -33,6 +33,7 @@ import re
 import secrets
 import shutil
 import sys
+import tempfile
 import textwrap
 import tokenize
 import zipfile
@@ -274,7 +275,8 @@ class ChapterNumbers:
     """
 
     def __init__(self, path, root=ROOT):
-        text = Path(path).read_text()
+        self.path = Path(path)
+        text = self.path.read_text()
         prefixes = book_numbers.chapter_prefixes(root)
         self.prefix = prefixes[Path(path).stem]
         self.exercises = [number for _, number in book_numbers.exercise_numbers(text, self.prefix)]
@@ -364,6 +366,9 @@ def _plain_markdown(markdown, numbers, student, values=None):
     """
     def exercise(match):
         numbers.exercises_seen += 1
+        if numbers.exercises_seen > len(numbers.exercises):
+            raise EditionError(f"{numbers.path}: the editions find more exercises than tools/book_numbers.py "
+                               f"numbers ({len(numbers.exercises)}); report this as a bug of the tools.")
         number = numbers.exercises[numbers.exercises_seen - 1]
         return f"**Exercise {number}**\n\n" + match.group("body").strip()
 
@@ -422,36 +427,56 @@ def _prose_values(path, text, timeout=600):
     {name: text}}``; cached per chapter text.
     """
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     notebook = jupytext.reads(text, fmt="md:myst")
+    if not any(cell.cell_type == "markdown" and _EVAL.search(cell.source) for cell in notebook.cells):
+        return {}   # the text quotes no value: nothing to run
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(Path(path).parent)}})
+    # The kernel's own log (its start-up warnings, Numba's messages) is not the
+    # tool's output: it goes to a file, quoted only if running the chapter fails.
+    with tempfile.TemporaryFile("w+") as kernel_log:
+        try:
+            with client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
+                return _run_for_values(client, notebook, path)
+        except EditionError:
+            raise
+        except Exception as error:   # the kernel did not start or died: say so, with its log
+            kernel_log.seek(0)
+            log = kernel_log.read().strip()[-2000:]
+            raise EditionError(f"{Path(path).name}: running the chapter for the numbers its text quotes "
+                               f"failed ({type(error).__name__}: {error})"
+                               + (f"; the kernel's log ends with:\n{log}" if log else ".")) from None
+
+
+def _run_for_values(client, notebook, path):
+    """Execute the cells of ``notebook`` in ``client``'s kernel; return ``{cell index: {name: text}}``."""
+    from nbclient.exceptions import CellExecutionError
+
     values = {}
-    with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            if cell.cell_type == "code":
-                try:
-                    client.execute_cell(cell, index)
-                except CellExecutionError as error:
-                    raise EditionError(f"{Path(path).name}: cell {index} failed while reading "
-                                       f"the numbers the text quotes:\n{error}") from None
-                continue
-            names = sorted(set(_EVAL.findall(cell.source)))
-            if not names:
-                continue
-            msg_id = client.kc.execute("", store_history=False,
-                                       user_expressions={name: name for name in names})
-            reply = client.wait_for_reply(msg_id, cell)
-            found = {}
-            for name, result in reply["content"]["user_expressions"].items():
-                if result.get("status") != "ok":
-                    raise EditionError(f"{Path(path).name}: {{eval}}`{name}` in cell {index} failed: "
-                                       f"{result.get('ename')}: {result.get('evalue')}")
-                # what myst-nb and jupyterlab-myst display: text/plain, less
-                # one pair of matching quotes around it
-                found[name] = re.sub(r"^([\"'])(.*)\1$", r"\2", result["data"]["text/plain"])
-            values[index] = found
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as error:
+                raise EditionError(f"{Path(path).name}: cell {index} failed while reading "
+                                   f"the numbers the text quotes:\n{error}") from None
+            continue
+        names = sorted(set(_EVAL.findall(cell.source)))
+        if not names:
+            continue
+        msg_id = client.kc.execute("", store_history=False,
+                                   user_expressions={name: name for name in names})
+        reply = client.wait_for_reply(msg_id, cell)
+        found = {}
+        for name, result in reply["content"]["user_expressions"].items():
+            if result.get("status") != "ok":
+                raise EditionError(f"{Path(path).name}: {{eval}}`{name}` in cell {index} failed: "
+                                   f"{result.get('ename')}: {result.get('evalue')}")
+            # what myst-nb and jupyterlab-myst display: text/plain, less
+            # one pair of matching quotes around it
+            found[name] = re.sub(r"^([\"'])(.*)\1$", r"\2", result["data"]["text/plain"])
+        values[index] = found
     return values
 
 
@@ -514,6 +539,10 @@ def make_edition(path, student, values=None):
         if figure:
             number = numbers.figures[figure["name"]]
             cells.append(nbformat.v4.new_markdown_cell(f"**Fig. {number}:** {figure['caption'].strip()}"))
+    if numbers.exercises_seen != len(numbers.exercises):
+        raise EditionError(f"{path}: the editions number {numbers.exercises_seen} exercises, tools/book_numbers.py "
+                           f"{len(numbers.exercises)}, so the numbers would differ from the site's; "
+                           "report this as a bug of the tools.")
     notebook.cells = cells
     notebook.metadata.pop("jupytext", None)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)",
@@ -1189,6 +1218,13 @@ def write_editions(out, root=ROOT, force=False):
                    "your code, then run the self-check cell below it.",
         "instructor": "The solutions are filled in; every self-check cell should print a tick.",
     }
+    # Refuse an output that is not the tool's before running the chapters (minutes on the real
+    # book); checked again under the lock, just before anything is replaced.
+    if os.path.lexists(out) and not out.is_dir():
+        raise EditionError(f"{out} exists and is not a folder; choose another --out.")
+    for edition in ("student", "instructor"):
+        _check_replaceable(out / edition, edition, force)
+        _check_archive_replaceable(out / f"fm-book-{edition}.zip", edition)
     chapters_read, notebooks = [], {"student": [], "instructor": []}
     for path in chapters(root):
         chapter = _read_chapter(path)
