@@ -4,8 +4,8 @@ Run from book/, as the chapters run. Numba keeps the cache beside the source
 it compiled (``fmlib/__pycache__``), keyed by that file's path, so the warm-up
 only helps if it imports the same copy of fmlib as the chapters: this checks
 that it is the repository's (the editable install), then fits and predicts with
-both estimators on the input types the chapters use (sparse CSR, dense),
-with and without early stopping, then compiles the same signatures with
+both estimators with every solver on the input types the chapters use
+(sparse CSR, dense), with and without early stopping, then compiles the same signatures with
 their defaulted arguments left off, and says how many kernels it compiled.
 """
 
@@ -64,13 +64,19 @@ def main():
     X_dense = X_sparse.toarray()
     y_class = np.arange(60) % 2
     y_value = rng.normal(size=60)
-    for X in (X_sparse, X_dense):
-        for early_stopping in (False, True):
-            settings = dict(n_factors=2, n_epochs=2, early_stopping=early_stopping,
-                            validation_fraction=0.25, random_state=0)
-            fmlib.FMClassifier(**settings).fit(X, y_class).predict_proba(X)
-            fmlib.FMRegressor(**settings).fit(X, y_value).predict(X)
-    fmlib.FMRegressor(n_factors=2, random_state=0).partial_fit(X_sparse, y_value)
+    for solver in ("als", "adagrad", "sgd"):
+        for X in (X_sparse, X_dense):
+            for early_stopping in (False, True):
+                settings = dict(solver=solver, n_factors=2, n_epochs=2,
+                                early_stopping=early_stopping, validation_fraction=0.25,
+                                random_state=0)
+                fmlib.FMClassifier(**settings).fit(X, y_class).predict_proba(X)
+                fmlib.FMRegressor(**settings).fit(X, y_value).predict(X)
+        # the block order that large data gets by default (shuffle=True)
+        fmlib.FMClassifier(solver=solver, n_factors=2, n_epochs=1, shuffle="blocks",
+                           random_state=0).fit(X_sparse, y_class)
+        fmlib.FMRegressor(solver=solver, n_factors=2, random_state=0).partial_fit(
+            X_sparse, y_value)
     kernels = _kernel_dispatchers()
     for dispatcher in kernels.values():
         _compile_with_defaults_left_off(dispatcher)
