@@ -15,20 +15,22 @@ Three groups:
 from __future__ import annotations
 
 import csv
-import hashlib
-import io
 import os
 import socket
-import threading
 import time
-import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fmlib.datasets as ds
+from data_support import (  # noqa: F401  (fixtures: the loopback-only isolation, the server)
+    closed_port_url as _closed_port_url,
+    isolated,
+    server,
+    sha as _sha,
+    zip_bytes as _zip_bytes,
+)
 
 REAL_SHA256 = "7d039a24a6083ed9ef0f806ebad56bbb976e3aeb8de05669173bfdc4996c239d"
 
@@ -58,22 +60,10 @@ def _collection_bytes(rows) -> bytes:
     return "".join(f"{label}\t{msg}\n" for label, msg in rows).encode("utf-8")
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 SYNTHETIC_BYTES = _collection_bytes(SYNTHETIC)
 SYNTHETIC_SHA = _sha(SYNTHETIC_BYTES)
 # Well-formed but different content, hence a different checksum.
 OTHER_BYTES = _collection_bytes([("ham", "some other copy")])
-
-
-def _zip_bytes(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------
@@ -81,45 +71,6 @@ def _zip_bytes(members: dict[str, bytes]) -> bytes:
 # --------------------------------------------------------------------------
 
 _ORIGINAL_PROJECT_DATA_DIR = ds._project_data_dir
-_real_connect = socket.socket.connect
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-def _loopback_only_connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        host = address[0]
-        if host not in _LOOPBACK:
-            # Not an OSError, so the loader cannot turn it into a polite
-            # DataUnavailableError and hide that a test went online.
-            raise AssertionError(f"test tried to connect to {address!r}")
-    return _real_connect(self, address)
-
-
-def _closed_port_url() -> str:
-    # Bind then close: nothing listens on the port afterwards, so a
-    # connection is refused at once.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/nothing-here.zip"
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Every test: user cache and project data/ in tmp_path, no
-    FMLIB_DATA_HOME, download URL on a closed local port, loopback only."""
-    cache = tmp_path / "user-cache"
-    project = tmp_path / "project-data"
-    monkeypatch.setattr(ds, "_user_cache_dir", lambda: cache)
-    monkeypatch.setattr(
-        ds, "_project_data_dir", lambda: project if project.is_dir() else None
-    )
-    monkeypatch.delenv(ds.ENV_DATA_HOME, raising=False)
-    monkeypatch.setattr(ds, "SMS_SPAM_URL", _closed_port_url())
-    monkeypatch.setattr(socket.socket, "connect", _loopback_only_connect)
-    return {"cache": cache, "project": project}
-
-
 # --------------------------------------------------------------------------
 # The real file
 # --------------------------------------------------------------------------
@@ -362,67 +313,6 @@ def test_missing_without_download_says_where_to_put_it(tmp_path, isolated):
 # --------------------------------------------------------------------------
 # Download, against a local HTTP server
 # --------------------------------------------------------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.0: the server closes the connection after each response, which
-    # is what makes the "truncate" route a transfer cut short.
-    protocol_version = "HTTP/1.0"
-
-    def do_GET(self):
-        route = self.server.routes.get(self.path)
-        if route is None:
-            self.send_error(404)
-            return
-        kind, body = route
-        if kind == "hang":
-            # Connection accepted, request read, no answer ever.
-            self.server.release.wait(30)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/zip")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if kind == "ok":
-            self.wfile.write(body)
-        elif kind == "truncate":
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-        else:  # pragma: no cover
-            raise ValueError(kind)
-
-    def log_message(self, *args):
-        pass
-
-
-class LocalServer:
-    def __init__(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.routes = {}
-        self.httpd.release = threading.Event()
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def serve(self, path: str, kind: str, body: bytes = b"") -> str:
-        self.httpd.routes[path] = (kind, body)
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}{path}"
-
-
-@pytest.fixture
-def server():
-    srv = LocalServer()
-    srv.thread.start()
-    try:
-        yield srv
-    finally:
-        srv.httpd.release.set()  # let any hanging handler return
-        srv.httpd.shutdown()
-        srv.httpd.server_close()
-        srv.thread.join(5)
 
 
 @pytest.fixture
