@@ -53,7 +53,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["WrongAnswer", "check_close", "check_function", "check_true"]
+__all__ = ["Mistake", "WrongAnswer", "check_close", "check_function", "check_true"]
 
 #: Seconds a single case of :func:`check_function` may run, by default.
 DEFAULT_TIME_LIMIT = 10.0
@@ -72,6 +72,76 @@ class _TimeLimitExceeded(BaseException):
     A BaseException, so that the usual ``except Exception`` in the student's
     code does not swallow it.
     """
+
+
+class Mistake:
+    """A typical wrong answer, and the diagnosis a student who made it reads.
+
+    A check that finds an answer wrong tries its mistakes in order; the first
+    one that matches replaces the exercise's general hint with its diagnosis
+    ("the pairwise term is exactly twice the reference: the 1/2 is missing"),
+    which tells the student what their answer did rather than restating the
+    solution.
+
+    Parameters
+    ----------
+    diagnosis : str
+        What the answer got wrong, shown as the hint when the mistake matches.
+    produces : callable, optional
+        What an answer with this mistake returns: called with a deep copy of
+        the case's arguments (no arguments for :func:`check_close`); the
+        mistake matches when the student's answer is close to its result.
+    when : callable, optional
+        ``when(answer, expected, *args) -> bool``: a test on the answer that
+        cannot be written as a wrong formula (e.g. "a factor of a feature
+        absent from the row changed").
+
+    Exactly one of ``produces`` and ``when`` is given. A diagnosis function
+    that raises is taken as not matching: a wrong answer can be odd enough
+    to break it, and the student then still gets the general hint.
+    """
+
+    def __init__(self, diagnosis, *, produces=None, when=None):
+        if (produces is None) == (when is None):
+            raise TypeError("Mistake: give exactly one of produces= and when=")
+        for name, value in (("produces", produces), ("when", when)):
+            if value is not None and not callable(value):
+                raise TypeError(f"Mistake: {name}= must be callable, got {_describe(value)}")
+        if not isinstance(diagnosis, str) or not diagnosis.strip():
+            raise TypeError("Mistake: diagnosis must be a non-empty string")
+        self.diagnosis = diagnosis
+        self.produces = produces
+        self.when = when
+
+    def __repr__(self):
+        return f"Mistake({self.diagnosis!r})"
+
+    def matches(self, answer, expected, args, rtol, atol):
+        """Whether ``answer`` (wrong against ``expected``) shows this mistake."""
+        try:
+            if self.produces is not None:
+                wrong = self.produces(*copy.deepcopy(args))
+                return _difference(answer, wrong, rtol, atol) is None
+            return bool(self.when(answer, expected, *copy.deepcopy(args)))
+        except Exception:  # noqa: BLE001 - an odd answer must not break the check
+            return False
+
+
+def _check_mistakes(mistakes):
+    mistakes = tuple(mistakes)
+    for mistake in mistakes:
+        if not isinstance(mistake, Mistake):
+            raise TypeError(
+                f"mistakes= takes fmlib.exercises.Mistake objects, got {_describe(mistake)}")
+    return mistakes
+
+
+def _diagnosis(mistakes, hint, answer, expected, args, rtol, atol):
+    """The first matching mistake's diagnosis, else the general hint."""
+    for mistake in mistakes:
+        if mistake.matches(answer, expected, args, rtol, atol):
+            return mistake.diagnosis
+    return hint
 
 
 def _passed(label, detail=""):
@@ -340,7 +410,7 @@ def _call_limited(function, args, seconds):
 # --------------------------------------------------------------------------
 
 
-def check_close(label, answer, expected, *, hint, rtol=1e-6, atol=1e-9):
+def check_close(label, answer, expected, *, hint, rtol=1e-6, atol=1e-9, mistakes=()):
     """Check that a numeric answer (scalar or array) is close to the expected value.
 
     Parameters
@@ -356,6 +426,9 @@ def check_close(label, answer, expected, *, hint, rtol=1e-6, atol=1e-9):
         Shown when the answer is wrong.
     rtol, atol : float
         Tolerances, as in ``numpy.allclose``, on the finite values.
+    mistakes : sequence of Mistake, optional
+        Typical wrong answers (``produces`` called with no arguments); the
+        first that matches gives the hint instead of ``hint``.
 
 
     Raises
@@ -364,14 +437,15 @@ def check_close(label, answer, expected, *, hint, rtol=1e-6, atol=1e-9):
         With what differs (type, shape, non-finite values, largest
         difference) and the hint.
     """
+    mistakes = _check_mistakes(mistakes)
     problem = _difference(answer, expected, rtol, atol)
     if problem:
-        _failed(label, problem, hint)
+        _failed(label, problem, _diagnosis(mistakes, hint, answer, expected, (), rtol, atol))
     _passed(label)
 
 
 def check_function(label, function, reference, cases, *, hint, rtol=1e-6, atol=1e-9,
-                   time_limit=DEFAULT_TIME_LIMIT):
+                   time_limit=DEFAULT_TIME_LIMIT, mistakes=()):
     """Check a function the student wrote against a reference on several inputs.
 
     For each case, the reference runs first on its own deep copy of the
@@ -396,6 +470,10 @@ def check_function(label, function, reference, cases, *, hint, rtol=1e-6, atol=1
         Seconds the student's function may run on one case before it is
         stopped and the case reported as not finishing; None for no limit.
         See the module's notes for how it is stopped, and what cannot be.
+    mistakes : sequence of Mistake, optional
+        Typical wrong answers; when a case's answer is wrong, the first
+        mistake that matches it (on that case's arguments) gives the hint
+        instead of ``hint``.
 
 
     Raises
@@ -409,6 +487,7 @@ def check_function(label, function, reference, cases, *, hint, rtol=1e-6, atol=1
         If ``time_limit`` is not a positive finite number or None.
     """
     seconds = _check_time_limit(time_limit)
+    mistakes = _check_mistakes(mistakes)
     cases = list(cases)
     for number, args in enumerate(cases, start=1):
         which = f"case {number} of {len(cases)}"
@@ -429,7 +508,8 @@ def check_function(label, function, reference, cases, *, hint, rtol=1e-6, atol=1
             raise error
         problem = _difference(answer, expected, rtol, atol)
         if problem:
-            _failed(label, f"{which}: {problem}", hint)
+            _failed(label, f"{which}: {problem}",
+                    _diagnosis(mistakes, hint, answer, expected, args, rtol, atol))
     _passed(label, f"({len(cases)} cases checked)")
 
 

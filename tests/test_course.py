@@ -126,28 +126,47 @@ def test_student_edition_fails_only_at_exercises(chapter):
     assert failed_labels == set(_code_exercises(notebook)), "every code exercise waits for the student"
 
 
+def _as_list(answers):
+    return answers if isinstance(answers, list) else [answers]
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_wrong_answers_fail_their_self_checks_with_the_hint(chapter):
+def test_wrong_answers_fail_their_self_checks_with_their_own_diagnosis(chapter):
+    """At least two typical wrong answers per code exercise, each told what it got wrong."""
     wrong, labels = _wrong_answers(chapter)
     missing = set(labels) - set(wrong)
     assert not missing, f"tests/course has no wrong answer for {sorted(missing)}"
-    notebook = make_editions.make_edition(chapter, student=False)
-    for label, answer in wrong.items():
-        solution_cells = _cells(notebook, "solution", label)
-        solution_cells[0].source = answer["code"]
-        for extra in solution_cells[1:]:
-            extra.source = ""
-    notebook = execute(copy.deepcopy(notebook), cwd=chapter.parent, allow_errors=True)
-    failures = {cell.metadata["fmlib"]["exercise"]: output for _, cell, output in errors(notebook)
-                if "self-check" in cell.metadata.get("tags", [])}
-    others = [(i, o["ename"]) for i, cell, o in errors(notebook)
-              if "self-check" not in cell.metadata.get("tags", [])]
-    assert not others, f"{chapter.name}: cells other than self-checks failed: {others}"
-    for label, answer in wrong.items():
-        assert label in failures, f"{chapter.name}: the wrong answer to {label} passed its self-check"
-        output = failures[label]
-        assert output["ename"] == "WrongAnswer", f"{label}: {output['ename']}: {output['evalue']}"
-        assert answer["hint"] in output["evalue"], f"{label}: the hint is missing from {output['evalue']!r}"
+    wrong = {label: _as_list(answers) for label, answers in wrong.items()}
+    for label, answers in wrong.items():
+        assert len(answers) >= 2, f"{label}: tests/course holds {len(answers)} wrong answer(s), not two"
+        hints = [answer["hint"] for answer in answers]
+        assert len(set(hints)) == len(hints), f"{label}: two wrong answers expect the same hint {hints}"
+    rounds = max(len(answers) for answers in wrong.values())
+    for round_ in range(rounds):
+        notebook = make_editions.make_edition(chapter, student=False)
+        tried = {label: answers[round_] for label, answers in wrong.items() if round_ < len(answers)}
+        for label, answer in tried.items():
+            solution_cells = _cells(notebook, "solution", label)
+            solution_cells[0].source = answer["code"]
+            for extra in solution_cells[1:]:
+                extra.source = ""
+        notebook = execute(copy.deepcopy(notebook), cwd=chapter.parent, allow_errors=True)
+        failures = {cell.metadata["fmlib"]["exercise"]: output for _, cell, output in errors(notebook)
+                    if "self-check" in cell.metadata.get("tags", [])}
+        others = [(i, o["ename"]) for i, cell, o in errors(notebook)
+                  if "self-check" not in cell.metadata.get("tags", [])]
+        assert not others, f"{chapter.name}: cells other than self-checks failed: {others}"
+        for label, answer in tried.items():
+            which = f"{label}, wrong answer {round_ + 1}"
+            assert label in failures, f"{chapter.name}: {which} passed its self-check"
+            output = failures[label]
+            assert output["ename"] == "WrongAnswer", f"{which}: {output['ename']}: {output['evalue']}"
+            assert answer["hint"] in output["evalue"], (
+                f"{which}: its diagnosis {answer['hint']!r} is not in {output['evalue']!r}")
+            for other in wrong[label]:
+                if other is not answer:
+                    assert other["hint"] not in output["evalue"], (
+                        f"{which} got another mistake's diagnosis {other['hint']!r}")
 
 
 def test_edition_text_holds_no_myst_and_no_placeholder(editions):
