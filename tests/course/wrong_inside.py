@@ -89,8 +89,7 @@ def loss_and_slope(y_hat, y):
             "code": _SGD_STEP.format(body='''    for j, x in zip(indices, data):
         w[j] -= g * x + learning_rate * reg_linear * w[j]
         V[j] -= g * x * (s - V[j] * x) + learning_rate * reg_factors * V[j]
-    w0 -= g
-    return float(w0 + g)'''),
+    return w0'''),
             "hint": "You returned the intercept you were given",
         },
     ],
