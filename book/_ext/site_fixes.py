@@ -10,6 +10,9 @@ One search box: pydata-sphinx-theme 0.17 puts a search field in a top bar
 in the sidebar (a button in the article header on narrow screens), does not
 expect; the top bar, which holds nothing else, is dropped.
 
+``book/_static/fmlib.css`` sizes code so that lines of 79 characters fit
+their boxes at a 1280 px wide window.
+
 Two fixes keep the site's browser console free of errors:
 
 - sphinx-thebe 0.3 registers its inline configuration script once per
@@ -21,6 +24,8 @@ Two fixes keep the site's browser console free of errors:
   console error before falling back to "auto". Starting from "auto" gives the
   same result without the error.
 """
+
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -77,7 +82,16 @@ def _one_search_box(app, config):
     options.setdefault("navbar_persistent", [])
 
 
+def _add_static_folder(app, config):
+    # book/_static: the site's own style sheet (fmlib.css)
+    static = str(Path(__file__).resolve().parents[1] / "_static")
+    if static not in config.html_static_path:
+        config.html_static_path.append(static)
+
+
 def setup(app):
+    app.connect("config-inited", _add_static_folder)
+    app.add_css_file("fmlib.css")
     app.connect("config-inited", _one_search_box)
     app.add_post_transform(FoldSelfCheckInput)
     app.add_js_file(None, body=_DEFAULT_MODE, priority=100)
