@@ -245,7 +245,7 @@ def test_the_readability_measures_find_what_they_should():
     assert [(number, len(line)) for number, line in code_lines(page)] == [(5, 80), (13, 79)]
     assert display_equations(page) == [(16, "\na + b\n  + c \\\\ &= d")]
     assert typeset_glyphs(r"\langle v_i, v_j \rangle x_i x_j") == 11
-    assert typeset_glyphs(r"\frac12 \sum_{i=1}^n \text{ab}") == 8
+    assert typeset_glyphs(r"\frac12 \sum_{i=1}^n \text{ab}") == 9
     assert equation_width(r"a &= bb \\ ccc &= d") == 3 + 3
 
 
