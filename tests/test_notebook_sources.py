@@ -294,3 +294,14 @@ def test_figures_are_twice_as_sharp_in_a_kernel_started_in_book():
     shown = image["metadata"]["image/png"]
     assert pixels_wide >= 1.9 * shown["width"] and pixels_high >= 1.9 * shown["height"], (
         f"a {pixels_wide} x {pixels_high} PNG shown at {shown}: not 2x")
+
+
+def test_the_summary_page_code_runs_and_its_checks_hold():
+    """book/summary.md is a plain page: its Python blocks run here, in order."""
+    source = (ROOT / "book" / "summary.md").read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```", source, flags=re.S | re.M)
+    assert len(blocks) >= 2, "the summary lost its code"
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, "book/summary.md", "exec"), namespace)
+    assert 0.9 < namespace["spam_probability"].max() <= 1.0
