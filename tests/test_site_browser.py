@@ -232,6 +232,9 @@ _WIDE_EQUATIONS = """() => {
   const style = getComputedStyle(article);
   const column = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
   const out = [];
+  if (typeof MathJax === 'undefined' || !MathJax.startup || !MathJax.startup.document) {
+    return [column, out];    // a page without maths
+  }
   for (const item of MathJax.startup.document.math) {
     if (!item.display || !item.typesetRoot) continue;
     const math = item.typesetRoot.querySelector('mjx-math') || item.typesetRoot;
