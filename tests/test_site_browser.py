@@ -309,3 +309,20 @@ def test_figures_are_sharp_on_high_density_screens(page, server, name):
     assert not blurred, (
         f"{name}: {len(blurred)} figure(s) not sharp on a high-density screen (fewer than 1.5 "
         f"pixels per CSS pixel; book/matplotlibrc sets 2x):\n" + "\n".join(blurred))
+
+
+@pytest.mark.parametrize("width", [1280, 700])
+def test_one_search_box(browser, server, width):
+    """One search entry point on screen, wide (sidebar field) or narrow (header button)."""
+    base, _ = server
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
+               else route.abort())
+    page.goto(f"{base}/book/intro.html", wait_until="load")
+    visible = page.eval_on_selector_all(
+        ".search-button__button, form.bd-search input",
+        "els => els.filter(e => e.offsetParent !== null && e.getBoundingClientRect().width > 0)"
+        ".map(e => e.className)")
+    context.close()
+    assert len(visible) == 1, f"{len(visible)} search boxes on screen at {width} px: {visible}"
