@@ -326,3 +326,20 @@ def test_one_search_box(browser, server, width):
         ".map(e => e.className)")
     context.close()
     assert len(visible) == 1, f"{len(visible)} search boxes on screen at {width} px: {visible}"
+
+
+@pytest.mark.parametrize("chapter", chapter_files(), ids=lambda p: p.stem)
+def test_self_check_input_is_folded_and_its_verdict_shown(page, server, chapter):
+    base, _ = server
+    name = chapter.relative_to(ROOT).with_suffix(".html").as_posix()
+    page.goto(f"{base}/{name}", wait_until="load")
+    cells = page.locator("div.cell.tag_self-check")
+    assert cells.count() >= 1, f"{name}: no self-check cell"
+    for index in range(cells.count()):
+        cell = cells.nth(index)
+        code = cell.locator(".cell_input").first
+        assert not code.is_visible(), f"{name}: self-check {index + 1} shows its code"
+        assert cell.locator(".cell_output").first.is_visible(), (
+            f"{name}: self-check {index + 1} hides its verdict")
+        cell.locator("details > summary").first.click()
+        code.wait_for(state="visible", timeout=3000)
