@@ -1,13 +1,12 @@
 """Plausible wrong answers to the code exercises of book/intro.md.
 
-Each entry replaces the exercise's solution cell; the self-check cell must then
-raise fmlib.exercises.WrongAnswer with a message containing ``hint``.
+For every code exercise, a list of wrong solution cells; with each in place
+of the exercise's solution, the self-check must raise
+fmlib.exercises.WrongAnswer with a message containing its own ``hint`` (a
+part of the diagnosis of that mistake) and none of the others'.
 """
 
-WRONG_ANSWERS = {
-    "intro-one-hot": {
-        # uses the codes as column numbers in every field: the fields overlap
-        "code": '''import numpy as np
+_ONE_HOT_HEAD = '''import numpy as np
 import scipy.sparse as sp
 
 
@@ -16,23 +15,62 @@ def one_hot(codes, sizes):
     codes = np.asarray(codes)
     m, n_fields = codes.shape
     rows = np.repeat(np.arange(m), n_fields)
-    cols = codes.ravel()
-    data = np.ones(m * n_fields)
+'''
+_ONE_HOT_TAIL = '''    data = np.ones(m * n_fields)
     return sp.csr_matrix((data, (rows, cols)), shape=(m, int(np.sum(sizes))))
-''',
-        "hint": "add the offset sum(sizes[:f]) to its codes",
-    },
-    "intro-auc": {
-        # counts only strict wins: ties are dropped instead of counting as half
-        "code": '''import numpy as np
+'''
+
+_AUC_HEAD = '''import numpy as np
 
 
 def auc(scores, labels):
-    """Probability that a random positive outscores a random negative (ties: half)."""
+    """Chance that a random positive outscores a random negative."""
     scores, labels = np.asarray(scores, dtype=float), np.asarray(labels)
     positive, negative = scores[labels == 1], scores[labels == 0]
-    return float(np.mean(positive[:, None] > negative[None, :]))
-''',
-        "hint": "a tie counts as half a win",
-    },
+'''
+
+WRONG_ANSWERS = {
+    "intro-one-hot": [
+        {
+            # the codes used as column numbers in every field: fields overlap
+            "code": _ONE_HOT_HEAD + "    cols = codes.ravel()\n" + _ONE_HOT_TAIL,
+            "hint": "the fields share columns",
+        },
+        {
+            # offset by the size of the field just before, not of all before
+            "code": _ONE_HOT_HEAD
+            + "    offsets = np.concatenate([[0], np.asarray(sizes)[:-1]])\n"
+            + "    cols = (codes + offsets).ravel()\n" + _ONE_HOT_TAIL,
+            "hint": "right for two fields, wrong from the third",
+        },
+        {
+            # columns flattened field by field, rows sample by sample
+            "code": _ONE_HOT_HEAD
+            + "    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])\n"
+            + "    cols = (codes + offsets).T.ravel()\n" + _ONE_HOT_TAIL,
+            "hint": "landed in other samples' rows",
+        },
+    ],
+    "intro-auc": [
+        {
+            # only strict wins: ties are dropped instead of counting as half
+            "code": _AUC_HEAD
+            + "    return float(np.mean(positive[:, None] > negative[None, :]))\n",
+            "hint": "ties count as nothing",
+        },
+        {
+            # ties counted as whole wins
+            "code": _AUC_HEAD
+            + "    return float(np.mean(positive[:, None] >= negative[None, :]))\n",
+            "hint": "ties count as whole wins",
+        },
+        {
+            # the negative's wins counted: 1 - AUC
+            "code": _AUC_HEAD
+            + "    lower = np.mean(positive[:, None] < negative[None, :])\n"
+            + "    tied = np.mean(positive[:, None] == negative[None, :])\n"
+            + "    return float(lower + 0.5 * tied)\n",
+            "hint": "1 minus the AUC",
+        },
+    ],
 }
