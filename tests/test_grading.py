@@ -36,11 +36,19 @@ needs_nbgrader = pytest.mark.skipif(NBGRADER is None, reason="nbgrader is not in
                                     "(pip install -r requirements-dev.txt)")
 
 
+def grading_environment():
+    """The environment an instructor grades in: the venv first on the PATH (nbgrader runs
+    `alembic` from it), fmlib importable in the kernels, the data where the chapters find it
+    (FMLIB_DATA_HOME passes through)."""
+    return {**os.environ,
+            "PATH": os.pathsep.join([str(Path(NBGRADER).parent), os.environ.get("PATH", "")]),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+
 def nbgrader(course, *args):
     """Run an nbgrader command in the course folder; return its output, or fail with it."""
     result = subprocess.run([NBGRADER, *args], cwd=course, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                                filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
+                            env=grading_environment())
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{output[-6000:]}"
     assert "[ERROR]" not in output, f"nbgrader {' '.join(args)} logged an error:\n{output[-6000:]}"
@@ -129,18 +137,29 @@ def _by_label(cells):
     return grouped.items()
 
 
-def grade_written_answers(folder, chapter, student):
-    """Give full marks to every written answer of ``student``, as an instructor does in the formgrader."""
-    from nbgrader.api import Gradebook
+_GRADE_BY_HAND = """
+import sys
+from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gradebook:
-        notebook = chapter.filename.removesuffix(".ipynb")
-        for _, cell in chapter.answers:
-            grade = gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], notebook,
-                                         chapter.assignment, student)
-            assert grade.needs_manual_grade, "a written answer must wait for the instructor"
-            grade.manual_score = grade.max_score
-        gradebook.db.commit()
+database, assignment, notebook, student, *grade_ids = sys.argv[1:]
+with Gradebook(database) as gradebook:
+    for grade_id in grade_ids:
+        grade = gradebook.find_grade(grade_id, notebook, assignment, student)
+        if not grade.needs_manual_grade:
+            sys.exit(f"{grade_id}: the written answer does not wait for the instructor")
+        grade.manual_score = grade.max_score
+    gradebook.db.commit()
+"""
+
+
+def grade_written_answers(folder, chapter, student):
+    """Give full marks to every written answer of ``student``, as an instructor does in the formgrader
+    (with nbgrader's Gradebook API, in the grading environment)."""
+    ids = [cell.metadata["nbgrader"]["grade_id"] for _, cell in chapter.answers]
+    result = subprocess.run([sys.executable, "-c", _GRADE_BY_HAND, f"sqlite:///{folder / 'gradebook.db'}",
+                             chapter.assignment, chapter.filename.removesuffix(".ipynb"), student, *ids],
+                            cwd=folder, capture_output=True, text=True, env=grading_environment())
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @needs_nbgrader
