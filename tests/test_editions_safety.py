@@ -519,11 +519,17 @@ def test_written_solutions_in_every_fence_form_are_hidden(tmp_path, solution, ex
     assert "SECRET_ANSWER_WORDS" in instructor_text(out)
     assert "{exercise}" not in student_text(out) and "{solution}" not in student_text(out)
     notebook = nbformat.read(out / "student" / "00_one.ipynb", as_version=4)
-    labels = [cell.metadata["fmlib"]["exercise"] for cell in notebook.cells if "fmlib" in cell.metadata]
+    labels = [cell.metadata["fmlib"]["exercise"] for cell in notebook.cells
+              if "fmlib" in cell.metadata and cell.cell_type == "code"]
     assert labels == ["after-talk", "after-talk"]
+    # the written exercise gets an answer cell, right after its text
+    answers = [index for index, cell in enumerate(notebook.cells) if cell.metadata.get("fmlib", {}).get("answer")]
+    assert [notebook.cells[i].metadata["fmlib"]["exercise"] for i in answers] == ["talk"]
+    assert notebook.cells[answers[0]].source == make_editions.TEXT_STUB
+    assert "Discuss." in notebook.cells[answers[0] - 1].source
     # numbered as the site numbers them, whatever the fence (the root page is unnumbered)
     assert "**Exercise 1**" in student_text(out) and "**Exercise 2**" in student_text(out)
-    assert "Exercise 2: write double here." in student_text(out)
+    assert "# YOUR CODE HERE" in student_text(out)
 
 
 def test_inline_backticks_and_cell_breaks_are_not_markup(tmp_path):
