@@ -1,8 +1,14 @@
 """Write the course editions of the book: one notebook per chapter.
 
 The student edition replaces every exercise solution by a stub (the
-function's signature and docstring, then ``raise NotImplementedError``) and
-hides the written solutions; the instructor edition keeps them. Both have
+function's signature and docstring, then nbgrader's ``# YOUR CODE HERE`` and
+``raise NotImplementedError()``), hides the written solutions and gives each
+written exercise an answer cell; the instructor edition keeps the solutions.
+The nbgrader edition is an nbgrader course folder: each chapter an assignment
+in ``source/``, whose solutions sit between ``### BEGIN SOLUTION`` and
+``### END SOLUTION`` inside the function bodies, whose self-checks are locked
+test cells with points and whose written answers are graded by hand;
+``nbgrader generate_assignment`` turns it into the student edition. All have
 their outputs cleared, the MyST exercise markup turned into plain Markdown
 that Jupyter renders, and are zipped together with fmlib's source so that a
 JupyterHub or an LMS needs nothing else.
@@ -11,8 +17,8 @@ Usage::
 
     python tools/make_editions.py --out _build/editions
 
-It never deletes what it did not write: ``OUT/student`` and ``OUT/instructor``
-are replaced only if they carry the tool's marker file (``.fmlib-edition.json``)
+It never deletes what it did not write: ``OUT/student``, ``OUT/instructor``
+and ``OUT/nbgrader`` are replaced only if they carry the tool's marker file (``.fmlib-edition.json``)
 and nothing in them changed since (``--force`` replaces changed ones). Each
 edition is written beside its place and swapped in whole, after a scan that
 fails the run if any solution text would reach the student edition. A chapter
