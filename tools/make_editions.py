@@ -777,7 +777,7 @@ c.CourseDirectory.course_id = "fm-book"
 # The chapters need fmlib and their data: install the instructor edition's
 # requirements.txt in the grading environment, and set FMLIB_DATA_HOME where
 # the machine has no internet. A chapter runs in well under a minute.
-c.ExecutePreprocessor.timeout = 600
+c.Execute.timeout = 600
 """
 
 
