@@ -57,9 +57,12 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The student and instructor editions, and the nbgrader course folder
+# (_build/editions/nbgrader: source/<chapter>/ per assignment, with the
+# solutions; see the book's page "For instructors").
 student: $(STAMP)
 	$(BIN)/python tools/make_editions.py --out _build/editions
-	@echo "Student and instructor editions are in _build/editions."
+	@echo "Student and instructor editions are in _build/editions, the nbgrader source edition in _build/editions/nbgrader."
 
 # Every chapter as a classic .ipynb (no outputs), in _build/notebooks: never
 # beside the chapters, where the site build would find two files per page.

@@ -1,8 +1,14 @@
 """Write the course editions of the book: one notebook per chapter.
 
 The student edition replaces every exercise solution by a stub (the
-function's signature and docstring, then ``raise NotImplementedError``) and
-hides the written solutions; the instructor edition keeps them. Both have
+function's signature and docstring, then nbgrader's ``# YOUR CODE HERE`` and
+``raise NotImplementedError()``), hides the written solutions and gives each
+written exercise an answer cell; the instructor edition keeps the solutions.
+The nbgrader edition is an nbgrader course folder: each chapter an assignment
+in ``source/``, whose solutions sit between ``### BEGIN SOLUTION`` and
+``### END SOLUTION`` inside the function bodies, whose self-checks are locked
+test cells with points and whose written answers are graded by hand;
+``nbgrader generate_assignment`` turns it into the student edition. All have
 their outputs cleared, the MyST exercise markup turned into plain Markdown
 that Jupyter renders, and are zipped together with fmlib's source so that a
 JupyterHub or an LMS needs nothing else.
@@ -11,8 +17,8 @@ Usage::
 
     python tools/make_editions.py --out _build/editions
 
-It never deletes what it did not write: ``OUT/student`` and ``OUT/instructor``
-are replaced only if they carry the tool's marker file (``.fmlib-edition.json``)
+It never deletes what it did not write: ``OUT/student``, ``OUT/instructor``
+and ``OUT/nbgrader`` are replaced only if they carry the tool's marker file (``.fmlib-edition.json``)
 and nothing in them changed since (``--force`` replaces changed ones). Each
 edition is written beside its place and swapped in whole, after a scan that
 fails the run if any solution text would reach the student edition. A chapter
@@ -23,6 +29,7 @@ under the wrong exercise, a syntax error) is refused with its file and line.
 import argparse
 import ast
 import contextlib
+import copy
 import ctypes
 import functools
 import hashlib
@@ -49,6 +56,15 @@ import book_numbers  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION_TAG = "solution"
 SELF_CHECK_TAG = "self-check"
+EDITIONS = ("student", "instructor", "nbgrader")
+# What nbgrader's ClearSolutions writes for a solution region of a Python
+# cell, and for a written answer: the student edition uses exactly the same.
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_STUB = "YOUR ANSWER HERE"
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+CHECK_POINTS = 1      # nbgrader points of each self-check cell (autograded)
+WRITTEN_POINTS = 1    # nbgrader points of each written answer (graded by hand)
+NBGRADER_SCHEMA = 3
 
 _EXERCISE = re.compile(
     r"^(?P<fence>:{3,}|`{3,}|~{3,})\{exercise\}[^\n]*\n(?P<options>(?::[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$",
@@ -126,9 +142,11 @@ def stub_source(source, label):
     Each top-level function keeps its decorators, its signature as written
     (defaults and annotations included: that is the signature) and its
     docstring; everything after the signature's colon (comments, the body,
-    nested functions and classes) is replaced by ``# your code here`` and
-    ``raise NotImplementedError``. The stub is compiled, and its signatures
-    compared with the solution's, before it is returned.
+    nested functions and classes) is replaced by nbgrader's stub,
+    ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` (so that the
+    student edition and the assignment nbgrader generates from the source
+    edition are the same). The stub is compiled, and its signatures compared
+    with the solution's, before it is returned.
 
     Parameters
     ----------
@@ -147,6 +165,11 @@ def stub_source(source, label):
         If the cell does not parse, holds anything but imports and function
         definitions, or its stub would not compile.
     """
+    return _make_stub(source, label)
+
+
+def _make_stub(source, label):
+    """What :func:`stub_source` returns (the nbgrader edition's check uses it directly)."""
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
@@ -215,8 +238,7 @@ def _function_stub(source, tokens, node, label):
     body = []
     if has_docstring:
         body.append(indent + ast.get_source_segment(source, first) + "\n")
-    message = json.dumps(f"Exercise {label}: write {node.name} here.")
-    body.append(f"{indent}# your code here\n{indent}raise NotImplementedError({message})")
+    body.append("".join(f"{indent}{line}\n" for line in CODE_STUB.split("\n")).rstrip("\n"))
     return "".join(decorators) + signature + "\n" + "".join(body)
 
 
@@ -245,6 +267,97 @@ def _check_stub(tree, stub, label):
             if len(statements) != 1 or not isinstance(statements[0], ast.Raise):
                 raise EditionError(f"the stub written for exercise {label!r} keeps code of {node.name}; "
                                    "report this as a bug of tools/make_editions.py.")
+
+
+def marked_solution_source(source, label):
+    """The nbgrader source edition of a solution cell: the solution, its bodies marked.
+
+    Each top-level function keeps its decorators, signature and docstring
+    outside the markers; the rest of its body sits between
+    ``### BEGIN SOLUTION`` and ``### END SOLUTION``, indented as the body, so
+    that ``nbgrader generate_assignment`` writes exactly :func:`stub_source`.
+    Imports stay as they are. Checked before it is returned: the marked cell
+    parses to the same code as the solution (the markers are comments), and
+    clearing its regions as nbgrader does gives the student's stub.
+
+    Parameters
+    ----------
+    source : str
+        The solution cell: only imports and top-level function definitions.
+    label : str
+        The exercise label, named in errors.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    EditionError
+        As :func:`stub_source`, or if the marked cell would not give the stub.
+    """
+    stub = _make_stub(source, label)   # checks the cell's form first
+    tree = ast.parse(source)
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    kept = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            kept.append(ast.get_source_segment(source, node))
+        else:
+            kept.append(_function_marked(source, tokens, node))
+    marked = "\n\n\n".join(kept) + "\n"
+    try:
+        same_code = ast.dump(ast.parse(marked)) == ast.dump(tree)
+    except SyntaxError:
+        same_code = False
+    if not same_code or clear_solutions(marked) != stub:
+        raise EditionError(f"the nbgrader source of exercise {label!r} would not give the student's stub "
+                           f"(does its code contain {BEGIN_SOLUTION[4:]!r} or {END_SOLUTION[4:]!r}?); "
+                           "report this as a bug of tools/make_editions.py if not.")
+    return marked
+
+
+def _function_marked(source, tokens, node):
+    """A function with its body (after the docstring) between nbgrader's solution markers."""
+    lines = source.splitlines(keepends=True)
+    colon = _signature_end(tokens, node)
+    decorators = [f"@{ast.get_source_segment(source, d)}\n" for d in node.decorator_list]
+    signature = _segment(lines, (node.lineno, node.col_offset), colon)
+    first = node.body[0]
+    has_docstring = (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                     and isinstance(first.value.value, str))
+    indent = "    "
+    if first.lineno > colon[0]:
+        indent = re.match(r"[ \t]*", lines[first.lineno - 1]).group(0) or indent
+    head = [indent + ast.get_source_segment(source, first) + "\n"] if has_docstring else []
+    row, column = (first.end_lineno, first.end_col_offset) if has_docstring else colon
+    rest_of_line = lines[row - 1][column:].strip()
+    if has_docstring:
+        rest_of_line = rest_of_line.removeprefix(";").strip()
+    # The body: what follows the signature (or docstring) on its line, then whole lines to the end.
+    body = ([indent + rest_of_line + "\n"] if rest_of_line else []) + lines[row:node.end_lineno]
+    body = "".join(body).rstrip("\n") + "\n"
+    return ("".join(decorators) + signature + "\n" + "".join(head)
+            + f"{indent}{BEGIN_SOLUTION}\n{body}{indent}{END_SOLUTION}")
+
+
+def clear_solutions(source, stub=CODE_STUB):
+    """What nbgrader's ClearSolutions makes of a cell's solution regions (for the tool's own check).
+
+    Each region from a line holding ``BEGIN SOLUTION`` to one holding
+    ``END SOLUTION`` becomes ``stub``, indented as the first marker.
+    """
+    out, inside = [], False
+    for line in source.split("\n"):
+        if BEGIN_SOLUTION[4:] in line:
+            indent = re.match(r"\s*", line).group(0)
+            out.extend(indent + stub_line for stub_line in stub.split("\n"))
+            inside = True
+        elif END_SOLUTION[4:] in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
 
 
 _EVAL = re.compile(r"\{eval\}`([^`]+)`")
@@ -486,51 +599,93 @@ def prose_values(path):
     return _prose_values(path, path.read_text())
 
 
-def make_edition(path, student, values=None):
-    """Read a chapter and return its student or instructor notebook.
+def make_edition(path, student, values=None, nbgrader=False):
+    """Read a chapter and return its student, instructor or nbgrader source notebook.
 
     Parameters
     ----------
     path : Path
         A MyST Markdown chapter.
     student : bool
-        Whether to stub the solutions.
+        Whether to stub the solutions (ignored when ``nbgrader``).
     values : dict, optional
         What :func:`prose_values` returns for the chapter; computed (by
         running the chapter once, then cached) when not given.
+    nbgrader : bool
+        Write the nbgrader source edition: the text as the student's (no
+        written solutions), each solution cell whole with its function bodies
+        between ``### BEGIN SOLUTION`` and ``### END SOLUTION``, each
+        self-check a locked test cell worth ``CHECK_POINTS``, and each written
+        exercise's answer cell holding the written solution, graded by hand
+        (``WRITTEN_POINTS``). ``nbgrader generate_assignment`` turns it into
+        the student edition's exercise cells.
 
     Returns
     -------
     nbformat.NotebookNode
         With every cell's exercise label in ``metadata["fmlib"]["exercise"]``
-        for cells tagged ``solution`` or ``self-check``; the text carries
-        the computed numbers, and the exercises, figures and equations the
-        site's numbers.
+        for cells tagged ``solution`` or ``self-check`` and for the answer
+        cells of written exercises (``metadata["fmlib"]["answer"]`` true;
+        in the student and nbgrader editions only, after the exercise); the
+        text carries the computed numbers, and the exercises, figures and
+        equations the site's numbers. Only the nbgrader edition carries
+        ``metadata["nbgrader"]``.
     """
     path = Path(path)
+    hide = student or nbgrader   # the text as the student sees it
     values = prose_values(path) if values is None else values
     notebook = jupytext.read(path)
     numbers = ChapterNumbers(path, root=path.resolve().parents[1])
-    cells, label = [], None
+    cells, label, seen_ids = [], None, set()
+
+    def grade_id(kind):
+        base = f"{label}-{kind}"
+        name, count = base, 1
+        while name in seen_ids:
+            count += 1
+            name = f"{base}-{count}"
+        seen_ids.add(name)
+        return name
+
     for index, cell in enumerate(notebook.cells):
         tags = cell.metadata.get("tags", [])
         if "remove-cell" in tags:
             continue  # notebook-only numbering and captions: the editions write their own
         if cell.cell_type == "markdown":
-            labels = exercise_labels(cell.source)
-            label = labels[-1] if labels else label
-            cell.source = _plain_markdown(cell.source, numbers, student, values.get(index, {}))
-            if not cell.source:
-                continue
+            # A written exercise's answer cell goes right after its {solution}: split the cell there.
+            for segment, answered, written in _split_after_written_solutions(cell.source):
+                labels = exercise_labels(segment)
+                label = labels[-1] if labels else label
+                text = _plain_markdown(segment, numbers, hide, values.get(index, {}))
+                if text:
+                    part = nbformat.v4.new_markdown_cell(text, metadata=copy.deepcopy(cell.metadata))
+                    cells.append(part)
+                if answered and hide:
+                    label = answered
+                    model = _plain_markdown(written, numbers, False, values.get(index, {})) if nbgrader else ""
+                    answer = nbformat.v4.new_markdown_cell(
+                        model if nbgrader else TEXT_STUB,
+                        metadata={"fmlib": {"exercise": answered, "answer": True}})
+                    if nbgrader:
+                        answer.metadata["nbgrader"] = _nbgrader_metadata(
+                            grade_id("answer"), solution=True, points=WRITTEN_POINTS)
+                    cells.append(answer)
+            continue
         elif _is_bookkeeping(cell):
             continue  # the text already carries the numbers
         elif SOLUTION_TAG in tags or SELF_CHECK_TAG in tags:
             if label is None:
                 raise EditionError(f"{path.name}: a {tags} cell comes before any exercise.")
             cell.metadata["fmlib"] = {"exercise": label}
-            if SOLUTION_TAG in tags and student:
+            if SOLUTION_TAG in tags and nbgrader:
+                cell.source = marked_solution_source(cell.source, f"{numbers.exercise_of_label[label]}")
+                cell.metadata.pop("jupyter", None)  # the student's cell is open
+                cell.metadata["nbgrader"] = _nbgrader_metadata(grade_id("solution"), solution=True)
+            elif SOLUTION_TAG in tags and student:
                 cell.source = stub_source(cell.source, f"{numbers.exercise_of_label[label]}")
                 cell.metadata.pop("jupyter", None)  # the student's cell is open
+            elif SELF_CHECK_TAG in tags and nbgrader:
+                cell.metadata["nbgrader"] = _nbgrader_metadata(grade_id("check"), points=CHECK_POINTS)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -543,11 +698,47 @@ def make_edition(path, student, values=None):
         raise EditionError(f"{path}: the editions number {numbers.exercises_seen} exercises, tools/book_numbers.py "
                            f"{len(numbers.exercises)}, so the numbers would differ from the site's; "
                            "report this as a bug of the tools.")
+    for cell in cells:     # the split cells get ids of their own, as nbformat 4.5 wants
+        if "id" in cell:
+            del cell["id"]
     notebook.cells = cells
     notebook.metadata.pop("jupytext", None)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)",
                                        "language": "python", "name": "python3"}
+    notebook.nbformat, notebook.nbformat_minor = 4, 5
+    for position, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{position}"
     return notebook
+
+
+def _nbgrader_metadata(grade_id, solution=False, points=None):
+    """nbgrader's cell metadata: a solution cell (points None), a test cell, or a graded answer."""
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution,
+            "schema_version": NBGRADER_SCHEMA, "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def _split_after_written_solutions(markdown):
+    """Cut a Markdown cell after each written ``{solution}`` block.
+
+    Yields ``(text, label, solution)``: each piece, and for a piece that ends
+    with a written solution, that exercise's label and the solution's block
+    (else None, None).
+    """
+    position = 0
+    for match in _WRITTEN_SOLUTION.finditer(markdown):
+        yield markdown[position:match.end()], match.group("label"), match.group(0)
+        position = match.end()
+    if position == 0 or markdown[position:].strip():
+        yield markdown[position:], None, None
+
+
+def written_exercises(path):
+    """Labels of a chapter's written exercises: those with a ``{solution}`` block, in order."""
+    text = Path(path).read_text()
+    return [match.group("label") for match in _WRITTEN_SOLUTION.finditer(text)]
 
 
 _README = """# {title}: {edition} edition
@@ -563,6 +754,30 @@ One notebook per chapter of the book. To run them:
 The SMS spam data is downloaded and verified on first use; without internet,
 place the file `SMSSpamCollection` in a folder and set `FMLIB_DATA_HOME` to it
 (see `fmlib.datasets.load_sms_spam`).
+"""
+
+
+def assignment_name(path, root=ROOT):
+    """The chapter's nbgrader assignment: its edition file name without ``.ipynb``."""
+    return edition_filename(path, root).removesuffix(".ipynb")
+
+
+_NBGRADER_ADVICE = """This folder is an nbgrader course folder: `source/` holds one assignment per
+chapter, each self-check a locked test cell with points, each written
+exercise an answer cell graded by hand. It holds the solutions: never give
+it to students. Copy `source/` and `nbgrader_config.py` into your course
+folder, then `nbgrader generate_assignment <assignment>` writes the student
+notebook to `release/`. The book's page "For instructors" gives the whole
+workflow (release, collect, autograde, export, feedback)."""
+
+_NBGRADER_CONFIG = """# nbgrader's configuration for the book's course folder (written by
+# tools/make_editions.py). Set the course id your JupyterHub uses.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "fm-book"
+# The chapters need fmlib and their data: install the instructor edition's
+# requirements.txt in the grading environment, and set FMLIB_DATA_HOME where
+# the machine has no internet. A chapter runs in well under a minute.
+c.Execute.timeout = 600
 """
 
 
@@ -1013,7 +1228,7 @@ def _check_no_leaks(chapters_read, folder, archive):
 
 MARKER = ".fmlib-edition.json"
 _WRITTEN_BY = "tools/make_editions.py"
-_STAGING = re.compile(r"\.(student|instructor)\.(new|old)-[0-9a-f]+-[0-9a-f]+")
+_STAGING = re.compile(r"\.(student|instructor|nbgrader)\.(new|old)-[0-9a-f]+-[0-9a-f]+")
 _RENAME_EXCHANGE = 2   # linux/fs.h: swap two paths in one step
 
 
@@ -1106,7 +1321,7 @@ def _remove_stale(out):
         if _STAGING.fullmatch(path.name) and path.is_dir() and not path.is_symlink() \
                 and (path / MARKER).is_file():
             shutil.rmtree(path)
-        elif re.fullmatch(r"\.fm-book-(student|instructor)\.zip\.new-[0-9a-f]+-[0-9a-f]+", path.name) \
+        elif re.fullmatch(r"\.fm-book-(student|instructor|nbgrader)\.zip\.new-[0-9a-f]+-[0-9a-f]+", path.name) \
                 and path.is_file() and not path.is_symlink():
             path.unlink()
 
@@ -1160,7 +1375,10 @@ def _write_edition_files(folder, archive, edition, notebooks, root, readme):
     """Write the notebooks, fmlib, the README and the marker into ``folder``, then zip them."""
     _write_marker(folder, edition)          # marks it as the tool's own even if the run is killed
     for name, notebook in notebooks:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, folder / name)
+    if edition == "nbgrader":
+        (folder / "nbgrader_config.py").write_text(_NBGRADER_CONFIG)
     shutil.copytree(root / "fmlib", folder / "fmlib",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     # requirements.txt reads binder/requirements.txt, then installs fmlib
@@ -1177,10 +1395,15 @@ def _write_edition_files(folder, archive, edition, notebooks, root, readme):
 
 
 def write_editions(out, root=ROOT, force=False):
-    """Write both editions (notebooks, then a zip each) under ``out``.
+    """Write the editions (notebooks, then a zip each) under ``out``.
 
-    Every chapter is read and checked first, and both editions are written to
-    hidden folders beside ``out/student`` and ``out/instructor``; the student
+    ``student/`` and ``instructor/`` hold one notebook per chapter;
+    ``nbgrader/`` is an nbgrader course folder with the source edition of
+    every chapter as an assignment (``source/<assignment>/<notebook>``, see
+    :func:`make_edition`) and an ``nbgrader_config.py``.
+    Every chapter is read and checked first, and the editions are written to
+    hidden folders beside ``out/student``, ``out/instructor`` and
+    ``out/nbgrader``; the student
     edition is scanned for solution text; only then do the new folders take
     the old ones' places, each in one step. An existing folder is replaced only
     if this tool wrote it (it holds ``.fmlib-edition.json``) and nothing in it
@@ -1190,7 +1413,7 @@ def write_editions(out, root=ROOT, force=False):
     Parameters
     ----------
     out : str or Path
-        The folder that receives ``student/``, ``instructor/`` and their zips.
+        The folder that receives ``student/``, ``instructor/``, ``nbgrader/`` and their zips.
     root : Path
         The book: ``_toc.yml``, ``_config.yml``, the chapters and ``fmlib/``.
     force : bool
@@ -1217,35 +1440,39 @@ def write_editions(out, root=ROOT, force=False):
         "student": "Each exercise has a cell that raises `NotImplementedError`: replace it with "
                    "your code, then run the self-check cell below it.",
         "instructor": "The solutions are filled in; every self-check cell should print a tick.",
+        "nbgrader": _NBGRADER_ADVICE,
     }
     # Refuse an output that is not the tool's before running the chapters (minutes on the real
     # book); checked again under the lock, just before anything is replaced.
     if os.path.lexists(out) and not out.is_dir():
         raise EditionError(f"{out} exists and is not a folder; choose another --out.")
-    for edition in ("student", "instructor"):
+    for edition in EDITIONS:
         _check_replaceable(out / edition, edition, force)
         _check_archive_replaceable(out / f"fm-book-{edition}.zip", edition)
-    chapters_read, notebooks = [], {"student": [], "instructor": []}
+    chapters_read, notebooks = [], {edition: [] for edition in EDITIONS}
     for path in chapters(root):
         chapter = _read_chapter(path)
         _check_chapter_cells(chapter)
         chapters_read.append(chapter)
-        for edition in ("student", "instructor"):
-            notebook = make_edition(path, student=edition == "student")
+        for edition in EDITIONS:
+            notebook = make_edition(path, student=edition == "student", nbgrader=edition == "nbgrader")
             nbformat.validate(notebook)
             _check_filing(chapter, notebook, edition)
-            notebooks[edition].append((edition_filename(path, root), notebook))
+            name = edition_filename(path, root)
+            if edition == "nbgrader":   # nbgrader's course layout: source/<assignment>/<notebook>
+                name = f"source/{assignment_name(path, root)}/{name}"
+            notebooks[edition].append((name, notebook))
     if os.path.lexists(out) and not out.is_dir():
         raise EditionError(f"{out} exists and is not a folder; choose another --out.")
     out.mkdir(parents=True, exist_ok=True)
     written, staged = {}, []
     with _locked(out):
-        for edition in ("student", "instructor"):
+        for edition in EDITIONS:
             _check_replaceable(out / edition, edition, force)
             _check_archive_replaceable(out / f"fm-book-{edition}.zip", edition)
         _remove_stale(out)
         try:
-            for edition in ("student", "instructor"):
+            for edition in EDITIONS:
                 readme = _README.format(title=title, edition=edition, advice=advice[edition])
                 staged.append((edition, *_stage(out, edition, notebooks[edition], root, readme)))
             # The last check, on exactly what will be published: no solution text for students.
@@ -1280,7 +1507,7 @@ def main(argv=None):
     except EditionError as error:
         sys.exit(f"make_editions: {error}")
     for edition, (folder, archive) in written.items():
-        count = len(list(folder.glob("*.ipynb")))
+        count = len(list(folder.rglob("*.ipynb")))
         print(f"{edition}: {count} notebooks in {folder}, zipped as {archive}")
     print("checked: no solution text in the student edition")
 
