@@ -239,3 +239,17 @@ def test_edition_numbers_match_the_built_site(editions, chapter):
                 assert named <= {exercises[label]}, (
                     f"{edition}/{name}: the self-check of {label} says Exercise {named}, "
                     f"the site Exercise {exercises[label]}")
+
+
+def test_every_edition_notebook_has_the_books_matplotlibrc_beside_it(editions):
+    """Figures in the editions are as sharp as on the site: the kernel reads matplotlibrc from its folder."""
+    expected = (ROOT / "book" / "matplotlibrc").read_text()
+    for edition in ("student", "instructor", "nbgrader"):
+        folder, archive = editions[edition]
+        notebooks = sorted(folder.rglob("*.ipynb"))
+        assert notebooks, f"{edition}: no notebooks"
+        for notebook in notebooks:
+            rc = notebook.parent / "matplotlibrc"
+            assert rc.is_file() and rc.read_text() == expected, f"{edition}: no matplotlibrc beside {notebook.name}"
+        with zipfile.ZipFile(archive) as zf:
+            assert any(name.endswith("/matplotlibrc") for name in zf.namelist()), f"{edition}: not in the zip"

@@ -1377,6 +1377,10 @@ def _write_edition_files(folder, archive, edition, notebooks, root, readme):
     for name, notebook in notebooks:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, folder / name)
+        # read from the kernel's working folder: sharp (2x) figures with white
+        # backgrounds, as on the site and in Binder
+        if (root / "book" / "matplotlibrc").is_file():
+            shutil.copy(root / "book" / "matplotlibrc", (folder / name).parent / "matplotlibrc")
     if edition == "nbgrader":
         (folder / "nbgrader_config.py").write_text(_NBGRADER_CONFIG)
     shutil.copytree(root / "fmlib", folder / "fmlib",
