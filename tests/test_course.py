@@ -11,7 +11,8 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from book_support import ROOT, build_site, chapter_files, errors, execute, make_editions
+from book_support import (ROOT, build_site, chapter_files, errors, execute, execute_exercise_rounds,
+                          make_editions)
 
 pytestmark = pytest.mark.slow
 
@@ -143,15 +144,20 @@ def test_wrong_answers_fail_their_self_checks_with_their_own_diagnosis(chapter):
         hints = [answer["hint"] for answer in answers]
         assert len(set(hints)) == len(hints), f"{label}: two wrong answers expect the same hint {hints}"
     rounds = max(len(answers) for answers in wrong.values())
+    variants, tried_in = [], []
     for round_ in range(rounds):
-        notebook = make_editions.make_edition(chapter, student=False)
+        # a copy: the variants must not share cells
+        notebook = copy.deepcopy(make_editions.make_edition(chapter, student=False))
         tried = {label: answers[round_] for label, answers in wrong.items() if round_ < len(answers)}
         for label, answer in tried.items():
             solution_cells = _cells(notebook, "solution", label)
             solution_cells[0].source = answer["code"]
             for extra in solution_cells[1:]:
                 extra.source = ""
-        notebook = execute(copy.deepcopy(notebook), cwd=chapter.parent, allow_errors=True)
+        variants.append(notebook)
+        tried_in.append(tried)
+    executed = execute_exercise_rounds(variants, cwd=chapter.parent)
+    for round_, (notebook, tried) in enumerate(zip(executed, tried_in)):
         failures = {cell.metadata["fmlib"]["exercise"]: output for _, cell, output in errors(notebook)
                     if "self-check" in cell.metadata.get("tags", [])}
         others = [(i, o["ename"]) for i, cell, o in errors(notebook)
