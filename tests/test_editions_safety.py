@@ -931,3 +931,17 @@ def test_no_markup_leaks_a_secret_without_an_error(parts):
         text = nbformat.writes(student)
         if not make_editions.find_leaks([chapter], {"student": text}):
             assert "SECRET" not in text, path.read_text()
+
+
+@pytest.mark.parametrize("fence", [":::", "```"])
+def test_admonitions_become_quoted_paragraphs_with_their_title(tmp_path, fence):
+    """A note or a warning reads as on the site: no directive left in the editions' text."""
+    prose = (f"Before.\n\n{fence}{{note}}\nThis section is optional.\n\nIt asks why.\n{fence}\n\n"
+             f"{fence}{{warning}} Mind the step\nA large step diverges.\n{fence}\n\nAfter.\n\n")
+    book = make_book(tmp_path / "book", chapters={"one": prose + code_exercise("one-double", SOLUTION)})
+    out = tmp_path / "out"
+    make_editions.write_editions(out, root=book)
+    for text in (student_text(out), instructor_text(out)):
+        assert "{note}" not in text and "{warning}" not in text
+        assert "> **Note.** This section is optional." in text
+        assert "> **Mind the step.** A large step diverges." in text

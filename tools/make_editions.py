@@ -70,6 +70,14 @@ _EXERCISE = re.compile(
     r"^(?P<fence>:{3,}|`{3,}|~{3,})\{exercise\}[^\n]*\n(?P<options>(?::[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$",
     re.M | re.S,
 )
+# The admonitions a chapter may use; the editions show them as a quoted
+# paragraph that starts with the admonition's title, as the site does.
+_ADMONITION = re.compile(
+    r"^(?P<fence>:{3,}|`{3,}|~{3,})\{(?P<kind>note|tip|hint|important|warning|caution|attention|seealso)\}"
+    r"[ \t]*(?P<title>[^\n]*)\n(?P<options>(?::[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
+_ADMONITION_TITLES = {"seealso": "See also"}
 _WRITTEN_SOLUTION = re.compile(
     r"^(?P<fence>:{3,}|`{3,}|~{3,})\{solution\}[ \t]*(?P<label>\S+)[^\n]*\n(?:(?::[^\n]*\n))*(?P<body>.*?)^(?P=fence)[ \t]*$",
     re.M | re.S,
@@ -504,7 +512,15 @@ def _plain_markdown(markdown, numbers, student, values=None):
         indent = match.group("indent")
         return f"{indent}$${match.group('body').rstrip()} \\tag{{{number}}}\n{indent}$$"
 
+    def admonition(match):
+        title = match.group("title").strip() or _ADMONITION_TITLES.get(
+            match.group("kind"), match.group("kind").capitalize())
+        body = textwrap.dedent(match.group("body")).strip()
+        return "\n".join("> " + line if line else ">"
+                         for line in f"**{title}.** {body}".splitlines())
+
     markdown = _EXERCISE.sub(exercise, markdown)
+    markdown = _ADMONITION.sub(admonition, markdown)
     markdown = _WRITTEN_SOLUTION.sub(written_solution, markdown)
     markdown = _SOLUTION_START.sub(solution_start, markdown)
     markdown = _SOLUTION_END.sub("", markdown)
