@@ -231,7 +231,9 @@ def _segment(lines, start, end):
     return "".join([lines[row0 - 1][col0:]] + lines[row0:row1 - 1] + [lines[row1 - 1][:col1]])
 
 
-def _function_stub(source, tokens, node, label):
+def _function_parts(source, tokens, node):
+    """What a stub and a marked copy of function ``node`` keep: ``(lines,
+    colon, decorators, signature, first statement, has_docstring, indent)``."""
     lines = source.splitlines(keepends=True)
     colon = _signature_end(tokens, node)
     decorators = [f"@{ast.get_source_segment(source, d)}\n" for d in node.decorator_list]
@@ -243,6 +245,12 @@ def _function_stub(source, tokens, node, label):
     indent = "    "
     if first.lineno > colon[0]:
         indent = re.match(r"[ \t]*", lines[first.lineno - 1]).group(0) or indent
+    return lines, colon, decorators, signature, first, has_docstring, indent
+
+
+def _function_stub(source, tokens, node, label):
+    lines, colon, decorators, signature, first, has_docstring, indent = _function_parts(
+        source, tokens, node)
     body = []
     if has_docstring:
         body.append(indent + ast.get_source_segment(source, first) + "\n")
@@ -327,16 +335,8 @@ def marked_solution_source(source, label):
 
 def _function_marked(source, tokens, node):
     """A function with its body (after the docstring) between nbgrader's solution markers."""
-    lines = source.splitlines(keepends=True)
-    colon = _signature_end(tokens, node)
-    decorators = [f"@{ast.get_source_segment(source, d)}\n" for d in node.decorator_list]
-    signature = _segment(lines, (node.lineno, node.col_offset), colon)
-    first = node.body[0]
-    has_docstring = (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                     and isinstance(first.value.value, str))
-    indent = "    "
-    if first.lineno > colon[0]:
-        indent = re.match(r"[ \t]*", lines[first.lineno - 1]).group(0) or indent
+    lines, colon, decorators, signature, first, has_docstring, indent = _function_parts(
+        source, tokens, node)
     head = [indent + ast.get_source_segment(source, first) + "\n"] if has_docstring else []
     row, column = (first.end_lineno, first.end_col_offset) if has_docstring else colon
     rest_of_line = lines[row - 1][column:].strip()
