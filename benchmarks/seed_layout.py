@@ -26,6 +26,13 @@ Nothing here is part of fmlib; these kernels exist only to be timed against
     the same order), one pass reading ``V[j, :]`` for each non-zero, then one
     pass read-modify-writing ``V[j, :]`` and ``w[j]``. No SGD kernel that
     visits the factors of each non-zero twice can beat it by much.
+
+``before_predict``
+    fmlib's batch prediction as it was before issue 15 (commit a0fc381,
+    unchanged until the factor slices): one thread, no prefetching, each row
+    computed by one pass over its non-zeros and all ``k`` factors. Kept here
+    so that the benchmark compares the prediction of today against that of
+    before in one run.
 """
 
 import numpy as np
@@ -117,3 +124,34 @@ def floor_epoch(data, indptr, indices, order, w, V):
                 V[j, f] = V[j, f] * 0.999 + b
         checksum += acc
     return checksum
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _before_predict_row(data, indices, start, stop, w0, w, V, sums):
+    n_factors = V.shape[1]
+    for f in range(n_factors):
+        sums[f] = 0.0
+    linear = w0
+    squares = 0.0
+    for p in range(start, stop):
+        j = indices[p]
+        x = data[p]
+        linear += w[j] * x
+        norm2 = 0.0
+        for f in range(n_factors):
+            v = V[j, f]
+            sums[f] += v * x
+            norm2 += v * v
+        squares += norm2 * (x * x)
+    pairwise = 0.0
+    for f in range(n_factors):
+        pairwise += sums[f] * sums[f]
+    return linear + 0.5 * (pairwise - squares)
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def before_predict(data, indptr, indices, w0, w, V, out):
+    """fmlib's ``_kernels.predict`` before issue 15 (see the module docstring)."""
+    sums = np.empty(V.shape[1])
+    for i in range(indptr.shape[0] - 1):
+        out[i] = _before_predict_row(data, indices, indptr[i], indptr[i + 1], w0, w, V, sums)

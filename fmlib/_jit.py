@@ -1,6 +1,6 @@
 """The decorator every kernel module compiles with, and the prefetch hint.
 
-Kernel modules import ``njit`` (and ``prefetch``) from here rather than from
+Kernel modules import ``njit`` (and the prefetch hints) from here rather than from
 Numba, so that how kernels are compiled, and what happens where Numba cannot
 compile them, is decided in one place:
 
@@ -12,14 +12,14 @@ compile them, is decided in one place:
 - Numba not installed (Pyodide, a minimal environment) or disabled with
   ``NUMBA_DISABLE_JIT=1``: ``njit`` returns the function unchanged, so the
   same kernel source runs as plain Python (much slower), with one
-  :class:`JITWarning`; ``prefetch`` is then a no-op.
+  :class:`JITWarning`; the prefetch hints are then no-ops.
 
 Nothing else in fmlib imports numba or llvmlite.
 """
 
 import warnings
 
-__all__ = ["njit", "prefetch", "JIT_ENABLED", "JITWarning"]
+__all__ = ["njit", "prefetch", "prefetch_stream", "JIT_ENABLED", "JITWarning"]
 
 
 class JITWarning(UserWarning):
@@ -68,7 +68,7 @@ if not JIT_ENABLED:
         stacklevel=2,
     )
     njit = _python_njit
-    prefetch = _python_prefetch
+    prefetch = prefetch_stream = _python_prefetch
 else:
     _cache_warned = False
 
@@ -107,4 +107,4 @@ else:
 
         return decorate
 
-    from ._prefetch import prefetch  # noqa: E402  (needs llvmlite, so only here)
+    from ._prefetch import prefetch, prefetch_stream  # noqa: E402  (needs llvmlite)

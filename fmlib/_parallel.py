@@ -86,11 +86,12 @@ def predict(X, w0, w, V, out, n_jobs):
     n_rows = X.shape[0]
     n_threads = max(1, min(effective_n_jobs(n_jobs), n_rows // MIN_ROWS_PER_THREAD))
     prefetch = _kernels.wants_prefetch(X, V)
+    slices = _kernels.factor_slices(V)  # the same for every thread
     w0 = float(w0)
 
     def task(part):
-        _kernels.predict_rows(X.data, X.indptr, X.indices, w0, w, V, out, part[0], part[1],
-                              prefetch)
+        _kernels.predict_rows(X.data, X.indptr, X.indices, w0, w, slices, out, part[0],
+                              part[1], prefetch)
 
     _run_parts(task, _split(n_rows, n_threads))
 

@@ -11,11 +11,10 @@ from numba.extending import intrinsic
 _PREFETCH_NAME = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
 
 
-@intrinsic
-def prefetch(typingctx, arr, i):
-    """Hint the CPU to fetch ``arr.flat[i]`` (of a C-contiguous array) into
-    cache, for writing; changes no value. ``llvm.prefetch`` is a no-op on
-    targets without a prefetch instruction."""
+def _prefetch_codegen(rw, locality):
+    """Lowering of a hint ``f(arr, i)``: ``llvm.prefetch`` of ``arr.flat[i]``
+    (of a C-contiguous array) with ``rw`` (0 read, 1 write) and ``locality``
+    (0 use once, ... 3 keep in all levels)."""
     def codegen(context, builder, sig, args):
         aryty = sig.args[0]
         ary = context.make_array(aryty)(context, builder, args[0])
@@ -24,7 +23,24 @@ def prefetch(typingctx, arr, i):
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, _PREFETCH_NAME)
-        # rw=1 (write), locality=3 (keep in all levels), cache type=1 (data)
-        builder.call(fn, [builder.bitcast(ptr, cgutils.voidptr_t), i32(1), i32(3), i32(1)])
+        # the last argument, cache type 1, is the data cache
+        builder.call(fn, [builder.bitcast(ptr, cgutils.voidptr_t), i32(rw), i32(locality),
+                          i32(1)])
         return context.get_dummy_value()
-    return types.void(arr, i), codegen
+    return codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, i):
+    """Hint the CPU to fetch ``arr.flat[i]`` (of a C-contiguous array) into
+    cache, for writing; changes no value. ``llvm.prefetch`` is a no-op on
+    targets without a prefetch instruction."""
+    return types.void(arr, i), _prefetch_codegen(rw=1, locality=3)
+
+
+@intrinsic
+def prefetch_stream(typingctx, arr, i):
+    """Hint the CPU to fetch ``arr.flat[i]`` for one read soon (non-temporal,
+    x86's ``prefetchnta``): for data streamed once, so that it does not push
+    out of the cache what the kernel reads again; changes no value."""
+    return types.void(arr, i), _prefetch_codegen(rw=0, locality=0)

@@ -22,6 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 
+from ._scans import index_range, zeros_and_magnitude
+
 # Above this magnitude, the square of a feature value overflows float64, and
 # with it the FM's sum of squares: the prediction would be inf or NaN.
 MAX_FEATURE_MAGNITUDE = math.sqrt(np.finfo(np.float64).max)  # about 1.3e154
@@ -75,7 +77,7 @@ def _check_compressed(indptr, indices, n_entries, n_major, n_minor, input_name, 
                                      f"indices and {n_entries} stored values; all three "
                                      "must be the number of stored entries")
     if indices.shape[0]:
-        low, high = indices.min(), indices.max()
+        low, high = index_range(indices)
         if low < 0 or high >= n_minor:
             bad = low if low < 0 else high
             raise _malformed(input_name, f"its indices hold {minor} {bad}, but it has "
@@ -196,7 +198,7 @@ def drop_explicit_zeros(X):
     """
     X = sp.csr_matrix(X)
     contiguous = all(a.flags.c_contiguous for a in (X.data, X.indices, X.indptr))
-    if not contiguous or not X.has_canonical_format or not X.data.all():
+    if not contiguous or not X.has_canonical_format or zeros_and_magnitude(X.data)[0]:
         X = X.copy()  # contiguous copies of the three arrays
         X.sum_duplicates()
         X.eliminate_zeros()  # after summing: duplicates may cancel
@@ -205,8 +207,7 @@ def drop_explicit_zeros(X):
 
 def check_feature_magnitude(X, input_name="X"):
     """Reject feature values whose square overflows float64 (the FM squares them)."""
-    # max and min rather than abs: no temporary array the size of the data
-    largest = max(float(X.data.max(initial=0.0)), -float(X.data.min(initial=0.0)))
+    largest = zeros_and_magnitude(X.data)[1]  # one pass, no temporary array
     if largest > MAX_FEATURE_MAGNITUDE:
         raise ValueError(
             f"{input_name} contains a value of magnitude {largest:.3g}: the factorization "

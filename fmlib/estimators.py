@@ -214,6 +214,10 @@ _COMMON_PARAMS_DOC = """
         - Prediction (``predict``, ``decision_function``, ``predict_proba``,
           ``score``): the rows are split over the threads; the output is
           bit-identical to one thread's. Used from 10,000 rows per thread.
+          (Whatever ``n_jobs``, a model with 32 factors or more whose
+          ``factors_`` take 8 MiB or more is read in slices of 16 factors,
+          one pass over the rows per slice, from a temporary copy of
+          ``factors_``: the slice a pass reads stays in cache.)
         - Training with ``solver="sgd"``: the epoch's order is cut into
           ``n_jobs`` parts, trained at the same time on the same parameters
           without locks ("Hogwild!", Niu et al., 2011). It converges to a

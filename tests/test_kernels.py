@@ -79,6 +79,58 @@ def test_predict_with_empty_rows_and_both_index_dtypes(index_dtype):
     np.testing.assert_allclose(got, fm_predict(sp.csr_array(X), w0, w, V), rtol=1e-12, atol=1e-12)
 
 
+def _predict_in_slices(X, w0, w, V, prefetch, index_dtype=np.int32):
+    """The prediction kernel with the factors forced into slices of
+    ``SLICE_WIDTH`` columns, whatever their size."""
+    data, indptr, indices = _csr(X, index_dtype)
+    width = _kernels.SLICE_WIDTH
+    n_slices = -(-V.shape[1] // width)
+    slices = np.zeros((n_slices, V.shape[0], width))
+    for s in range(n_slices):
+        part = V[:, s * width:(s + 1) * width]
+        slices[s, :, :part.shape[1]] = part
+    out = np.full(X.shape[0], np.nan)
+    _kernels.predict_rows(data, indptr, indices, w0, w, slices, out, 0, X.shape[0], prefetch)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_rows=st.integers(1, 30),
+    n_features=st.integers(1, 12),
+    n_factors=st.integers(1, 40),
+    density=st.sampled_from([0.0, 0.15, 0.5, 1.0]),
+    prefetch=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_prediction_in_factor_slices_equals_reference_forms(n_rows, n_features, n_factors,
+                                                            density, prefetch, seed):
+    # one slice (k <= 16), several, and a last one padded with zero columns
+    X, w0, w, V = _random_problem(seed, n_rows, n_features, n_factors, density,
+                                  empty_rows=(0,))
+    got = _predict_in_slices(X, w0, w, V, prefetch)
+    assert got[0] == w0  # an empty row is the intercept, in every slice pass
+    np.testing.assert_allclose(got, fm_predict(X, w0, w, V), rtol=1e-10, atol=1e-10)
+    naive = np.array([fm_predict_naive(x, w0, w, V) for x in X])
+    np.testing.assert_allclose(got, naive, rtol=1e-10, atol=1e-10)
+
+
+def test_factor_slices_only_for_large_tables_of_32_factors_or_more(monkeypatch):
+    rng = np.random.default_rng(0)
+    small = rng.normal(size=(50, 40))
+    one = _kernels.factor_slices(small)  # far below the cache threshold
+    assert one.shape == (1, 50, 40) and np.shares_memory(one, small)
+    monkeypatch.setattr(_kernels, "PREFETCH_MIN_BYTES", 0)
+    narrow = rng.normal(size=(50, 31))
+    assert _kernels.factor_slices(narrow).shape == (1, 50, 31)
+    before = small.copy()
+    sliced = _kernels.factor_slices(small)
+    assert sliced.shape == (3, 50, 16) and not np.shares_memory(sliced, small)
+    np.testing.assert_array_equal(small, before)  # V itself is left alone
+    np.testing.assert_array_equal(np.concatenate(list(sliced), axis=1)[:, :40], small)
+    assert not sliced[2, :, 8:].any()  # the padding is zeros
+
+
 # ---------------------------------------------------------------- one SGD step
 
 

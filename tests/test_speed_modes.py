@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from fmlib import FMClassifier, FMRegressor, _kernels, _order, _parallel
+from fmlib.reference import fm_predict
 from subprocess_support import assert_ran_cleanly, run_python
 
 
@@ -194,6 +195,30 @@ def test_parallel_predict_is_bit_identical_to_serial(spy_parts, monkeypatch, for
         for a, b in zip(serial, parallel):
             np.testing.assert_array_equal(a, b)
     assert 2 in spy_parts and 3 in spy_parts  # rows really were split
+
+
+def test_sliced_parallel_predict_is_bit_identical_and_equals_the_reference(spy_parts,
+                                                                           monkeypatch):
+    # a model of 40 factors read in three slices (the threshold forced to 0)
+    X, y, _ = _sparse_problem(n_rows=25_000, n_features=300)
+    rng = np.random.default_rng(3)
+    clf = FMClassifier(n_factors=40)
+    clf.classes_ = np.array([0, 1])
+    clf.n_features_in_ = X.shape[1]
+    clf.intercept_ = 0.3
+    clf.coef_ = rng.normal(0.0, 0.1, X.shape[1])
+    clf.factors_ = rng.normal(0.0, 0.1, (X.shape[1], 40))
+    unsliced = clf.decision_function(X)
+    monkeypatch.setattr(_kernels, "PREFETCH_MIN_BYTES", 0)
+    assert _kernels.factor_slices(clf.factors_).shape[0] == 3
+    serial = clf.decision_function(X)
+    np.testing.assert_allclose(serial, unsliced, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(serial, fm_predict(X, clf.intercept_, clf.coef_, clf.factors_),
+                               rtol=1e-10, atol=1e-10)
+    spy_parts.clear()
+    clf.set_params(n_jobs=2)
+    np.testing.assert_array_equal(clf.decision_function(X), serial)
+    assert 2 in spy_parts
 
 
 def test_small_inputs_predict_and_train_on_one_thread(spy_parts):
