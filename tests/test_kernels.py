@@ -126,6 +126,7 @@ def test_factor_slices_only_for_large_tables_of_32_factors_or_more(monkeypatch):
     before = small.copy()
     sliced = _kernels.factor_slices(small)
     assert sliced.shape == (3, 50, 16) and not np.shares_memory(sliced, small)
+    assert sliced.ctypes.data % 64 == 0 and sliced.flags.c_contiguous
     np.testing.assert_array_equal(small, before)  # V itself is left alone
     np.testing.assert_array_equal(np.concatenate(list(sliced), axis=1)[:, :40], small)
     assert not sliced[2, :, 8:].any()  # the padding is zeros
