@@ -507,7 +507,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="smaller synthetic matrix and fewer repeats (smoke run)")
-    ap.add_argument("--only", choices=["sms", "large"], help="run only one data set")
+    ap.add_argument("--only", choices=["sms", "large", "predict"],
+                    help="run only one data set, or only the prediction timings on the "
+                         "large matrix (its parameters from one untimed fmlib epoch)")
     ap.add_argument("--no-fit", action="store_true", help="skip the fresh-process fit timing")
     ap.add_argument("--kernels", metavar="FILE",
                     help="time sgd_epoch from this file (a modified copy of fmlib/_kernels.py) "
@@ -558,7 +560,7 @@ def main(argv=None):
                   f"{fit['second']:.3f} s; cache hits {fit['cache_hits']}, misses "
                   f"{fit['cache_misses']}; the cache-warming run took {runs[0]['first']:.3f} s)")
 
-    if args.only in (None, "large"):
+    if args.only in (None, "large", "predict"):
         t0 = time.perf_counter()
         X, y = make_large(*large_shape)
         print(f"\nsynthetic matrix: {X.shape[0]:,} x {X.shape[1]:,}, nnz {X.nnz:,} "
@@ -566,10 +568,14 @@ def main(argv=None):
               f"(built in {time.perf_counter() - t0:.1f} s)")
         for k in (10, 32):
             prob = Problem("large", X, y, k)
-            r = bench_problem(prob, large_repeats)
-            print_problem(r)
-            results.append(r)
-            p = bench_predict(X, prob, 3 if args.quick else 5)
+            if args.only == "predict":
+                prob.reset("fmlib")
+                prob.run("fmlib")  # untimed: only the parameters for bench_predict
+            else:
+                r = bench_problem(prob, large_repeats)
+                print_problem(r)
+                results.append(r)
+            p = bench_predict(X, prob, 3 if args.quick else 9)
             predicts.append(p)
             print_predict(p)
             del prob
