@@ -189,6 +189,20 @@ def _with_standard_index_dtype(X):
     return X
 
 
+def _canonical_and_largest(X):
+    """:func:`drop_explicit_zeros`, and the largest feature magnitude of the
+    result: one pass over the values when ``X`` is already canonical."""
+    X = sp.csr_matrix(X)
+    contiguous = all(a.flags.c_contiguous for a in (X.data, X.indices, X.indptr))
+    n_zeros, largest = zeros_and_magnitude(X.data)
+    if not contiguous or not X.has_canonical_format or n_zeros:
+        X = X.copy()  # contiguous copies of the three arrays
+        X.sum_duplicates()
+        X.eliminate_zeros()  # after summing: duplicates may cancel
+        largest = zeros_and_magnitude(X.data)[1]  # sums of duplicates may be larger
+    return X, largest
+
+
 def drop_explicit_zeros(X):
     """Canonical CSR (sorted, unique indices, no stored zeros) that never
     shares a modified array with the caller's matrix.
@@ -196,18 +210,10 @@ def drop_explicit_zeros(X):
     A stored zero is no feature: left in, lazy regularisation would shrink the
     weights of a feature the sample does not have.
     """
-    X = sp.csr_matrix(X)
-    contiguous = all(a.flags.c_contiguous for a in (X.data, X.indices, X.indptr))
-    if not contiguous or not X.has_canonical_format or zeros_and_magnitude(X.data)[0]:
-        X = X.copy()  # contiguous copies of the three arrays
-        X.sum_duplicates()
-        X.eliminate_zeros()  # after summing: duplicates may cancel
-    return X
+    return _canonical_and_largest(X)[0]
 
 
-def check_feature_magnitude(X, input_name="X"):
-    """Reject feature values whose square overflows float64 (the FM squares them)."""
-    largest = zeros_and_magnitude(X.data)[1]  # one pass, no temporary array
+def _raise_if_too_large(largest, input_name):
     if largest > MAX_FEATURE_MAGNITUDE:
         raise ValueError(
             f"{input_name} contains a value of magnitude {largest:.3g}: the factorization "
@@ -215,6 +221,19 @@ def check_feature_magnitude(X, input_name="X"):
             f"float64 above {MAX_FEATURE_MAGNITUDE:.3g}. Scale the features first, e.g. "
             "with sklearn.preprocessing.MaxAbsScaler or StandardScaler."
         )
+
+
+def check_feature_magnitude(X, input_name="X"):
+    """Reject feature values whose square overflows float64 (the FM squares them)."""
+    _raise_if_too_large(zeros_and_magnitude(X.data)[1], input_name)  # one pass, no copy
+
+
+def canonical_features(X, input_name="X"):
+    """:func:`drop_explicit_zeros` followed by :func:`check_feature_magnitude`,
+    with one pass over the values when ``X`` is already canonical."""
+    X, largest = _canonical_and_largest(X)
+    _raise_if_too_large(largest, input_name)
+    return X
 
 
 def check_finite_output(out, X, input_name="X"):

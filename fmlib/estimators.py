@@ -379,8 +379,7 @@ class _BaseFM(BaseEstimator):
         X = _validation.check_sparse_structure(X)  # before anything indexes with it
         X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"],
                           dtype=np.float64)
-        X = _as_canonical_csr(X)
-        _validation.check_feature_magnitude(X)
+        X = _validation.canonical_features(X)  # sorted, no stored zeros, not too large
         return X
 
     def _validate_X_y(self, X, y, reset, new_attrs=None):
@@ -394,8 +393,7 @@ class _BaseFM(BaseEstimator):
         if target is not self:
             new_attrs["n_features_in_"] = target.n_features_in_
             new_attrs["feature_names_in_"] = getattr(target, "feature_names_in_", None)
-        X = _as_canonical_csr(X)
-        _validation.check_feature_magnitude(X)
+        X = _validation.canonical_features(X)  # sorted, no stored zeros, not too large
         return X, y
 
     # ------------------------------------------------------------ parameters
@@ -1008,12 +1006,6 @@ class FMRegressor(RegressorMixin, _BaseFM):
         ndarray of shape (n_samples,)
         """
         return self._margin(X)
-
-
-def _as_canonical_csr(X):
-    """CSR with sorted, unique indices and no stored zeros, without modifying
-    the caller's matrix."""
-    return _validation.drop_explicit_zeros(X)
 
 
 def _warn_if_linear(params):
