@@ -191,16 +191,20 @@ def _prefetch_factor_rows(indptr, indices, i, w, slice_):
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _pairwise_part(data, indices, start, stop, slice_, sums):
-    """``sum_f (sum_j v_jf x_j)^2 - sum_j |v_j|^2 x_j^2`` over the columns of
-    one factor slice, for one CSR row: twice its share of the pairwise term."""
+def _row_part(data, indices, start, stop, w, with_linear, slice_, sums):
+    """One CSR row's share of the FM output from one factor slice:
+    ``(sum_j w_j x_j, sum_f (sum_j v_jf x_j)^2 - sum_j |v_j|^2 x_j^2)`` over the
+    slice's columns, the linear sum only ``with_linear`` (else 0)."""
     width = slice_.shape[1]
     for f in range(width):
         sums[f] = 0.0
+    linear = 0.0
     squares = 0.0
     for p in range(start, stop):
         j = indices[p]
         x = data[p]
+        if with_linear:
+            linear += w[j] * x
         norm2 = 0.0   # |V[j]|^2 over the slice: a reduction local to this non-zero
         for f in range(width):
             v = slice_[j, f]
@@ -210,7 +214,7 @@ def _pairwise_part(data, indices, start, stop, slice_, sums):
     pairwise = 0.0
     for f in range(width):
         pairwise += sums[f] * sums[f]
-    return pairwise - squares
+    return linear, pairwise - squares
 
 
 # How far ahead of the row being computed prediction asks for the matrix's
@@ -256,14 +260,12 @@ def predict_rows(data, indptr, indices, w0, w, slices, out, first, last, prefetc
                                        min(stop + STREAM_AHEAD, n_entries))
                 if i + 2 < last:
                     _prefetch_factor_rows(indptr, indices, i + 2, w, slice_)
-            half = 0.5 * _pairwise_part(data, indices, start, stop, slice_, sums)
+            linear, twice_pairwise = _row_part(data, indices, start, stop, w, s == 0,
+                                               slice_, sums)
             if s == 0:
-                linear = w0
-                for p in range(start, stop):
-                    linear += w[indices[p]] * data[p]
-                out[i] = linear + half
+                out[i] = (w0 + linear) + 0.5 * twice_pairwise
             else:
-                out[i] += half
+                out[i] += 0.5 * twice_pairwise
 
 
 def predict(data, indptr, indices, w0, w, V, out):
