@@ -4,8 +4,9 @@ The checks in :mod:`fmlib._validation` need, for every matrix a user passes,
 the smallest and largest stored index, the number of stored zeros and the
 largest feature magnitude. NumPy computes each with a pass of its own (``min``
 and ``max`` are two); these compiled loops compute them together, one pass per
-array, which matters on large inputs (1M x 100k, 20 non-zeros a row: 37 ms of
-NumPy reductions against 13 ms). They read each element once, in order, and
+array, which matters on large inputs (1M x 100k, 20 non-zeros a row: the
+checks of one ``decision_function`` took 45 ms with NumPy's reductions and
+about 25 ms with these). They read each element once, in order, and
 index nothing with its contents, so they are safe on unchecked input. Without
 Numba they fall back to the NumPy reductions (the loops would be slow in plain
 Python).
@@ -47,7 +48,8 @@ def _zeros_and_largest_bits(bits):
 
 def index_range(indices):
     """``(smallest, largest)`` entry of a non-empty 1-D integer array."""
-    if JIT_ENABLED and indices.shape[0] and indices.dtype in (np.int32, np.int64) and indices.flags.c_contiguous:
+    compiled = indices.dtype in (np.int32, np.int64) and indices.flags.c_contiguous
+    if JIT_ENABLED and compiled and indices.shape[0]:
         low, high = _index_range(indices)
         return int(low), int(high)
     return int(indices.min()), int(indices.max())
