@@ -191,14 +191,14 @@ def _prefetch_factor_rows(indptr, indices, i, w, slice_):
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _row_part(data, indices, start, stop, w, with_linear, slice_, sums):
+def _row_part(data, indices, start, stop, w0, w, with_linear, slice_, sums):
     """One CSR row's share of the FM output from one factor slice:
-    ``(sum_j w_j x_j, sum_f (sum_j v_jf x_j)^2 - sum_j |v_j|^2 x_j^2)`` over the
-    slice's columns, the linear sum only ``with_linear`` (else 0)."""
+    ``(w0 + sum_j w_j x_j, sum_f (sum_j v_jf x_j)^2 - sum_j |v_j|^2 x_j^2)``
+    over the slice's columns, the linear part only ``with_linear`` (else 0)."""
     width = slice_.shape[1]
     for f in range(width):
         sums[f] = 0.0
-    linear = 0.0
+    linear = w0 if with_linear else 0.0  # summed in predict_row's order
     squares = 0.0
     for p in range(start, stop):
         j = indices[p]
@@ -260,10 +260,10 @@ def predict_rows(data, indptr, indices, w0, w, slices, out, first, last, prefetc
                                        min(stop + STREAM_AHEAD, n_entries))
                 if i + 2 < last:
                     _prefetch_factor_rows(indptr, indices, i + 2, w, slice_)
-            linear, twice_pairwise = _row_part(data, indices, start, stop, w, s == 0,
+            linear, twice_pairwise = _row_part(data, indices, start, stop, w0, w, s == 0,
                                                slice_, sums)
             if s == 0:
-                out[i] = (w0 + linear) + 0.5 * twice_pairwise
+                out[i] = linear + 0.5 * twice_pairwise
             else:
                 out[i] += 0.5 * twice_pairwise
 

@@ -115,6 +115,22 @@ def test_prediction_in_factor_slices_equals_reference_forms(n_rows, n_features, 
     np.testing.assert_allclose(got, naive, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("n_factors", [1, 5, 10, 33])
+def test_one_slice_prediction_is_predict_row_bit_for_bit(n_factors):
+    # what decision_function returns for a model that fits in cache is, to the
+    # last bit, the prediction SGD computes for the same row
+    X, w0, w, V = _random_problem(4, n_rows=40, n_features=30, n_factors=n_factors,
+                                  empty_rows=(3,))
+    data, indptr, indices = _csr(X)
+    out = np.empty(X.shape[0])
+    _kernels.predict_rows(data, indptr, indices, w0, w, V.reshape(1, *V.shape), out, 0,
+                          X.shape[0], True)
+    sums = np.empty(n_factors)
+    rows = [_kernels.predict_row(data, indices, indptr[i], indptr[i + 1], w0, w, V, sums)
+            for i in range(X.shape[0])]
+    np.testing.assert_array_equal(out, rows)
+
+
 def test_factor_slices_only_for_large_tables_of_32_factors_or_more(monkeypatch):
     rng = np.random.default_rng(0)
     small = rng.normal(size=(50, 40))
