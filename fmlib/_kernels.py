@@ -177,14 +177,16 @@ def factor_slices(V):
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _prefetch_factor_rows(indptr, indices, i, w, slice_):
-    """Ask for the ``w`` entries and the factor-slice rows of row ``i``'s
-    features (prediction reads the rows in order, which the hardware follows
-    by itself, but the features of a row are scattered over the factors)."""
+def _prefetch_factor_rows(indptr, indices, i, w, with_linear, slice_):
+    """Ask for the factor-slice rows of row ``i``'s features, and their ``w``
+    entries ``with_linear`` (prediction reads the rows in order, which the
+    hardware follows by itself, but the features of a row are scattered over
+    the factors)."""
     width = slice_.shape[1]
     for p in range(indptr[i], indptr[i + 1]):
         j = indices[p]
-        _prefetch(w, j)
+        if with_linear:
+            _prefetch(w, j)
         for f in range(0, width, 8):
             _prefetch(slice_, j * width + f)
         _prefetch(slice_, j * width + width - 1)
@@ -259,7 +261,7 @@ def predict_rows(data, indptr, indices, w0, w, slices, out, first, last, prefetc
                 next_p = _stream_ahead(data, indices, max(next_p, start),
                                        min(stop + STREAM_AHEAD, n_entries))
                 if i + 2 < last:
-                    _prefetch_factor_rows(indptr, indices, i + 2, w, slice_)
+                    _prefetch_factor_rows(indptr, indices, i + 2, w, s == 0, slice_)
             linear, twice_pairwise = _row_part(data, indices, start, stop, w0, w, s == 0,
                                                slice_, sums)
             if s == 0:

@@ -194,13 +194,14 @@ def _canonical_and_largest(X):
     result: one pass over the values when ``X`` is already canonical."""
     X = sp.csr_matrix(X)
     contiguous = all(a.flags.c_contiguous for a in (X.data, X.indices, X.indptr))
-    n_zeros, largest = zeros_and_magnitude(X.data)
-    if not contiguous or not X.has_canonical_format or n_zeros:
-        X = X.copy()  # contiguous copies of the three arrays
-        X.sum_duplicates()
-        X.eliminate_zeros()  # after summing: duplicates may cancel
-        largest = zeros_and_magnitude(X.data)[1]  # sums of duplicates may be larger
-    return X, largest
+    if contiguous and X.has_canonical_format:
+        n_zeros, largest = zeros_and_magnitude(X.data)
+        if not n_zeros:
+            return X, largest
+    X = X.copy()  # contiguous copies of the three arrays
+    X.sum_duplicates()
+    X.eliminate_zeros()  # after summing: duplicates may cancel
+    return X, zeros_and_magnitude(X.data)[1]  # sums of duplicates may be larger
 
 
 def drop_explicit_zeros(X):
